@@ -1,0 +1,53 @@
+"""The in-memory shape of labeled text that every method and evaluation step consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence, Union
+
+import numpy as np
+
+Text = Union[str, tuple[str, str]]
+"""One example: a single text, or a pair of texts (premise/hypothesis, question/answer, ...)."""
+
+
+@dataclass(frozen=True)
+class LabeledTexts:
+    """Texts with one label each; labels are strings so they survive CSV, JSON and HF configs alike."""
+
+    texts: list[Text]
+    labels: list[str]
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.texts) != len(self.labels):
+            raise ValueError(f"{len(self.texts)} texts but {len(self.labels)} labels")
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @property
+    def classes(self) -> list[str]:
+        return sorted(set(self.labels))
+
+    @property
+    def is_pair(self) -> bool:
+        return bool(self.texts) and isinstance(self.texts[0], tuple)
+
+    def subset(self, indices: Sequence[int] | np.ndarray) -> "LabeledTexts":
+        return LabeledTexts([self.texts[i] for i in indices], [self.labels[i] for i in indices], self.source)
+
+
+@dataclass(frozen=True)
+class DatasetSplits:
+    """Train / validation / test of one dataset; `validation` may be empty for small data."""
+
+    name: str
+    train: LabeledTexts
+    test: LabeledTexts
+    validation: LabeledTexts | None = None
+    info: dict = field(default_factory=dict)
+
+    @property
+    def classes(self) -> list[str]:
+        return self.train.classes

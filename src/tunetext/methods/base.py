@@ -1,0 +1,135 @@
+"""The one protocol every method follows: fit / predict_proba / predict / save / load.
+
+Hyperparameters are keyword-only `__init__` arguments stored unchanged (scikit-learn's contract), so
+`get_params`, `set_params` and `sklearn.base.clone` work for Optuna and the comparison runner.
+Everything learned in `fit` ends in `_`. Subclasses write `_fit`, `_predict_proba`, `_save_state`
+and `_load_state`; the base validates inputs once and writes the saved directory atomically.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from tunetext import __version__
+from tunetext.data.dataset import LabeledTexts, Text
+from tunetext.errors import DataError, NotFittedError
+from tunetext.io import atomic_dir, read_json, write_json
+
+METADATA_FILE = "tunetext.json"
+
+
+class Method(BaseEstimator):
+    """Base class: a text classifier with a name in the registry."""
+
+    name: ClassVar[str] = ""
+    uses_encoder: ClassVar[bool] = False
+    """True for methods built on a pretrained transformer (used by compare to group rows)."""
+
+    classes_: np.ndarray
+
+    # ---- public API -------------------------------------------------------------------------
+    def fit(
+        self,
+        texts: Sequence[Text],
+        labels: Sequence[Any],
+        *,
+        validation: LabeledTexts | None = None,
+    ) -> "Method":
+        """Learn from `texts` and `labels`; `validation` is used by methods that early-stop."""
+        texts, labels = _check_training_data(texts, labels)
+        self.classes_ = np.array(sorted(set(labels)), dtype=object)
+        start = time.perf_counter()
+        self._fit(texts, labels, validation)
+        self.train_seconds_ = time.perf_counter() - start
+        return self
+
+    def predict_proba(self, texts: Sequence[Text]) -> np.ndarray:
+        """Class probabilities, float32 of shape (n_texts, n_classes), columns in `classes_` order."""
+        self._check_fitted()
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, len(self.classes_)), dtype=np.float32)
+        proba = np.asarray(self._predict_proba(texts), dtype=np.float32)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, texts: Sequence[Text]) -> np.ndarray:
+        """The most probable label for each text (an object array of labels from `classes_`)."""
+        proba = self.predict_proba(texts)
+        return self.classes_[proba.argmax(axis=1)] if len(proba) else np.array([], dtype=object)
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the fitted method to `directory` atomically; returns the directory."""
+        self._check_fitted()
+        directory = Path(directory)
+        with atomic_dir(directory) as tmp:
+            self._save_state(tmp)
+            write_json(tmp / METADATA_FILE, self._metadata())
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "Method":
+        """Load a method saved by `save`; on the base class, dispatches on the saved method name."""
+        from tunetext.methods.registry import get_method_class
+
+        directory = Path(directory)
+        meta_path = directory / METADATA_FILE
+        if not meta_path.exists():
+            raise FileNotFoundError(
+                f"{directory} is not a tunetext model directory: {METADATA_FILE} is missing. "
+                "Train one with `tunetext train --method NAME --data PATH --out DIR`."
+            )
+        meta = read_json(meta_path)
+        method_cls = get_method_class(meta["method"]) if cls is Method else cls
+        method = method_cls(**meta["params"])
+        method.classes_ = np.array(meta["classes"], dtype=object)
+        method.train_seconds_ = meta.get("train_seconds")
+        method._load_state(directory)
+        return method
+
+    # ---- for subclasses -----------------------------------------------------------------------
+    def _fit(self, texts: list[Text], labels: list[str], validation: LabeledTexts | None) -> None:
+        raise NotImplementedError
+
+    def _predict_proba(self, texts: list[Text]) -> np.ndarray:
+        raise NotImplementedError
+
+    def _save_state(self, directory: Path) -> None:
+        raise NotImplementedError
+
+    def _load_state(self, directory: Path) -> None:
+        raise NotImplementedError
+
+    def _metadata(self) -> dict:
+        """What `load` needs to rebuild the method; subclasses may add keys."""
+        return {
+            "method": self.name,
+            "params": self.get_params(deep=False),
+            "classes": self.classes_.tolist(),
+            "train_seconds": getattr(self, "train_seconds_", None),
+            "tunetext_version": __version__,
+        }
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "classes_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(texts, labels) first.")
+
+
+def _check_training_data(texts: Sequence[Text], labels: Sequence[Any]) -> tuple[list[Text], list[str]]:
+    """Reject training data no method could learn from, with a message that says what to do."""
+    texts, labels = list(texts), [str(label) for label in labels]
+    if len(texts) != len(labels):
+        raise DataError(f"got {len(texts)} texts but {len(labels)} labels; pass one label per text.")
+    if not texts:
+        raise DataError("no training examples: the training data is empty.")
+    classes = set(labels)
+    if len(classes) < 2:
+        raise DataError(
+            f"only one class in the training labels ({next(iter(classes))!r}); "
+            "a classifier needs at least two. Check the label column."
+        )
+    return texts, labels
