@@ -1,0 +1,138 @@
+"""Frozen-encoder features, cached on disk per text, so no text is ever encoded twice.
+
+Learning curves and repeated runs fit on many subsets of the same texts; with a per-text cache each
+subset after the first is a pure cache hit. Entries are keyed by a content hash of the model folder,
+the pooling, the max length and `all_layers` (one directory per such *feature space*) and, inside
+it, by a hash of each text. Shards are written atomically and named by their content, so concurrent
+runs never see half-written files and writing the same texts twice is harmless.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from tunetext import encoders
+from tunetext.data.dataset import Text
+from tunetext.errors import ConfigError
+from tunetext.io import atomic_path
+
+POOLINGS = ("mean", "cls")
+_KEY_BYTES = 16
+
+
+def cache_root() -> Path:
+    """`$TUNETEXT_CACHE`, else `~/.cache/tunetext`."""
+    return Path(os.environ.get("TUNETEXT_CACHE") or Path.home() / ".cache" / "tunetext")
+
+
+def encode(
+    texts: Sequence[Text],
+    *,
+    model: str | os.PathLike | None = None,
+    pooling: str = "mean",
+    max_length: int = 128,
+    all_layers: bool = False,
+    batch_size: int = 64,
+    cache: bool = True,
+) -> np.ndarray:
+    """Pooled frozen-encoder features of `texts`, float32 `(n, hidden)` or `(n, layers + 1, hidden)`.
+
+    Only texts missing from the cache go through the encoder; `cache=False` neither reads nor writes it.
+    """
+    if pooling not in POOLINGS:
+        raise ConfigError(f"unknown pooling {pooling!r}; use one of: {', '.join(POOLINGS)}.")
+    texts = list(texts)
+    path = encoders.resolve_model_path(model)
+    settings = dict(pooling=pooling, max_length=int(max_length), all_layers=bool(all_layers))
+
+    def run_encoder(batch: list[Text]) -> np.ndarray:
+        tokenizer, encoder = _load(path)
+        return encoders.embed(encoder, tokenizer, batch, batch_size=batch_size, **settings)
+
+    if not cache:
+        return run_encoder(texts)
+    store = FeatureCache(cache_root() / "features" / _space_id(path, settings))
+    keys = np.array([text_key(text) for text in texts], dtype=f"U{2 * _KEY_BYTES}")
+    found, missing = store.get(keys)
+    if len(missing):
+        # Encode each distinct missing text once, even if it repeats in `texts`.
+        new_keys, first = np.unique(keys[missing], return_index=True)
+        new_features = run_encoder([texts[i] for i in missing[first]])
+        store.put(new_keys, new_features)
+        found, missing = store.get(keys)
+    assert found is not None and not len(missing)
+    return found
+
+
+class FeatureCache:
+    """One feature space on disk: shards of (`<shard>.keys.npy`, `<shard>.npy`) rows."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def get(self, keys: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        """Features of `keys` (rows of missing keys left zero; None if none is cached) and the missing indices."""
+        unique, inverse = np.unique(keys, return_inverse=True)
+        where = {key: i for i, key in enumerate(unique.tolist())}
+        hit = np.zeros(len(unique), dtype=bool)
+        out: np.ndarray | None = None
+        for keys_file in sorted(self.directory.glob("*.keys.npy")) if self.directory.exists() else []:
+            pairs = [(row, where[key]) for row, key in enumerate(np.load(keys_file).tolist()) if key in where]
+            if not pairs:
+                continue
+            shard = np.load(keys_file.with_name(keys_file.name.replace(".keys.npy", ".npy")), mmap_mode="r")
+            if out is None:
+                out = np.zeros((len(unique),) + shard.shape[1:], dtype=np.float32)
+            rows, targets = (list(column) for column in zip(*pairs))
+            out[targets] = shard[rows]
+            hit[targets] = True
+        return (None if out is None else out[inverse]), np.flatnonzero(~hit[inverse])
+
+    def put(self, keys: np.ndarray, features: np.ndarray) -> None:
+        """Add a shard; the keys file is written last, so a shard without one is never read."""
+        shard = hashlib.blake2b(keys.tobytes(), digest_size=_KEY_BYTES).hexdigest()
+        for suffix, array in ((".npy", np.asarray(features, dtype=np.float32)), (".keys.npy", keys)):
+            with atomic_path(self.directory / f"{shard}{suffix}") as tmp, open(tmp, "wb") as handle:
+                np.save(handle, array)
+
+
+def text_key(text: Text) -> str:
+    """Hash of one text; a (str, str) pair hashes differently from any single string."""
+    return hashlib.blake2b(json.dumps(text).encode("utf-8"), digest_size=_KEY_BYTES).hexdigest()
+
+
+def model_fingerprint(model_path: str) -> str:
+    """Content hash of the files of a model folder: re-saving a model under the same path changes it."""
+    files = sorted(p for p in Path(model_path).iterdir() if p.is_file())
+    stats = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    return _fingerprint(str(Path(model_path).resolve()), stats)
+
+
+@functools.lru_cache(maxsize=16)
+def _fingerprint(model_path: str, stats: tuple) -> str:
+    """Hashing ~100 MB of weights takes a moment, so it is done once per unchanged folder."""
+    digest = hashlib.blake2b(digest_size=_KEY_BYTES)
+    for name, *_ in stats:
+        digest.update(name.encode() + b"\0")
+        with open(Path(model_path) / name, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _space_id(model_path: str, settings: dict) -> str:
+    tag = "-".join(f"{k}={v}" for k, v in sorted(settings.items()))
+    return hashlib.blake2b(f"{model_fingerprint(model_path)}|{tag}".encode(), digest_size=_KEY_BYTES).hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def _load(model_path: str):
+    """Keep the last encoder in memory: fit and predict of one run share it."""
+    return encoders.load_tokenizer(model_path), encoders.load_encoder(model_path)

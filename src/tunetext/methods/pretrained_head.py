@@ -1,0 +1,72 @@
+"""The naive use of a pretrained encoder: add a classification head and never train it.
+
+A reference row, not a method to use: the head is random, so accuracy sits near chance. It shows
+that a pretrained encoder needs either a trained head (`probe`), label semantics (`zeroshot`) or
+fine-tuning before it classifies anything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from tunetext import encoders
+from tunetext.data.dataset import LabeledTexts, Text
+from tunetext.methods.base import Method
+from tunetext.methods.registry import register
+
+_HEAD_FILE = "head.safetensors"
+
+
+@register("pretrained-head")
+class PretrainedHead(Method):
+    """`AutoModelForSequenceClassification` as loaded: the real HF head, randomly initialised from `seed`."""
+
+    uses_encoder = True
+
+    def __init__(self, *, model: str = "minilm", max_length: int = 128, batch_size: int = 64, seed: int = 0) -> None:
+        self.model = model
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.seed = seed
+
+    def _build(self) -> list[str]:
+        """Load the encoder with a fresh head; returns the names of the newly initialised weights."""
+        from transformers import AutoModelForSequenceClassification
+
+        path = encoders.resolve_model_path(self.model)
+        encoders.configure_threads()
+        with torch.random.fork_rng():  # seed the head without disturbing the caller's RNG
+            torch.manual_seed(self.seed)
+            self.model_, info = AutoModelForSequenceClassification.from_pretrained(
+                path, num_labels=len(self.classes_), output_loading_info=True
+            )
+        self.model_.eval()
+        self.tokenizer_ = encoders.load_tokenizer(path)
+        return sorted(info["missing_keys"])
+
+    def _fit(self, texts: list[Text], labels: list[str], validation: LabeledTexts | None) -> None:
+        self.head_keys_ = self._build()
+
+    @torch.inference_mode()
+    def _predict_proba(self, texts: list[Text]) -> np.ndarray:
+        ids = encoders.tokenize(self.tokenizer_, texts, self.max_length)
+        proba = np.empty((len(ids), len(self.classes_)), dtype=np.float32)
+        for index in encoders.length_sorted_batches([len(seq) for seq in ids], self.batch_size):
+            batch = encoders.pad_batch([ids[i] for i in index], self.tokenizer_.pad_token_id)
+            proba[index] = self.model_(**batch).logits.softmax(dim=-1).float().numpy()
+        return proba
+
+    def _save_state(self, directory: Path) -> None:
+        # Only the head is new; the encoder is referenced by `model` and reloaded from there.
+        state = self.model_.state_dict()
+        save_file({key: state[key].contiguous() for key in self.head_keys_}, str(directory / _HEAD_FILE))
+
+    def _load_state(self, directory: Path) -> None:
+        head = load_file(str(directory / _HEAD_FILE))
+        self._build()
+        self.model_.load_state_dict(head, strict=False)
+        self.head_keys_ = sorted(head)

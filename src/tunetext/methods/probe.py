@@ -1,0 +1,91 @@
+"""Linear probe: logistic regression on frozen, pooled encoder features.
+
+What the pretrained encoder knows without any fine-tuning. Features come through the on-disk cache,
+so refits (learning curves, hyperparameter searches) cost only the logistic regression.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from scipy.special import softmax
+from sklearn.linear_model import LogisticRegression
+
+from tunetext import features
+from tunetext.data.dataset import LabeledTexts, Text
+from tunetext.methods.base import Method
+from tunetext.methods.registry import register
+
+_STATE_FILE = "probe.npz"
+
+
+@register("probe")
+class Probe(Method):
+    """Frozen encoder → standardised pooled features → logistic regression.
+
+    `C` is the inverse L2 strength on standardised features; `class_weight` is None, "balanced" or
+    a {label: weight} dict. `cache=False` encodes without reading or writing the feature cache.
+    """
+
+    uses_encoder = True
+
+    def __init__(
+        self,
+        *,
+        model: str = "minilm",
+        pooling: str = "mean",
+        max_length: int = 128,
+        C: float = 1.0,
+        class_weight: str | dict | None = None,
+        max_iter: int = 2000,
+        batch_size: int = 64,
+        cache: bool = True,
+    ) -> None:
+        self.model = model
+        self.pooling = pooling
+        self.max_length = max_length
+        self.C = C
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.cache = cache
+
+    def _features(self, texts: list[Text]) -> np.ndarray:
+        return features.encode(
+            texts,
+            model=self.model,
+            pooling=self.pooling,
+            max_length=self.max_length,
+            batch_size=self.batch_size,
+            cache=self.cache,
+        )
+
+    def _fit(self, texts: list[Text], labels: list[str], validation: LabeledTexts | None) -> None:
+        x = self._features(texts).astype(np.float64)
+        self.mean_ = x.mean(axis=0)
+        std = x.std(axis=0)
+        self.scale_ = np.where(std > 0, std, 1.0)
+        index = {label: i for i, label in enumerate(self.classes_)}
+        weight = self.class_weight
+        if isinstance(weight, dict):  # the regression sees class indices, not labels
+            weight = {index[str(label)]: w for label, w in weight.items() if str(label) in index}
+        regression = LogisticRegression(C=self.C, class_weight=weight, max_iter=self.max_iter)
+        regression.fit((x - self.mean_) / self.scale_, [index[label] for label in labels])
+        self.coef_, self.intercept_ = regression.coef_, regression.intercept_
+
+    def _predict_proba(self, texts: list[Text]) -> np.ndarray:
+        # The learned arrays alone define the model, so a loaded probe needs no sklearn object.
+        x = (self._features(texts).astype(np.float64) - self.mean_) / self.scale_
+        logits = x @ self.coef_.T + self.intercept_
+        if logits.shape[1] == 1:  # binary: sklearn's sigmoid is a softmax over (0, z)
+            logits = np.hstack([np.zeros_like(logits), logits])
+        return softmax(logits, axis=1)
+
+    def _save_state(self, directory: Path) -> None:
+        np.savez(directory / _STATE_FILE, mean=self.mean_, scale=self.scale_, coef=self.coef_, intercept=self.intercept_)
+
+    def _load_state(self, directory: Path) -> None:
+        with np.load(directory / _STATE_FILE) as state:
+            self.mean_, self.scale_ = state["mean"], state["scale"]
+            self.coef_, self.intercept_ = state["coef"], state["intercept"]
