@@ -1,0 +1,353 @@
+"""Read labeled text from the files people actually have, and fail with messages that say how to fix them.
+
+Every reader keeps texts as strings (no NaN for an empty cell, no "1.0" for a label of 1), and every
+error names the file, the column and the 1-based data row (the header is not counted).
+"""
+
+from __future__ import annotations
+
+import codecs
+import difflib
+import math
+import os
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+from tunetext.data.dataset import LabeledTexts
+from tunetext.errors import DataError, TunetextError
+
+SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+"""File suffix -> format. `.json` means JSON lines, or a JSON array of records when the file starts with `[`."""
+
+TEXT_COLUMNS = ("text", "sentence", "content", "review", "tweet", "message", "body", "question", "document", "comment")
+LABEL_COLUMNS = ("label", "labels", "class", "category", "target", "sentiment", "y", "author", "topic", "intent")
+PAIR_COLUMNS = (("sentence1", "sentence2"), ("premise", "hypothesis"), ("text_a", "text_b"), ("question1", "question2"))
+"""Names tried in order (case-insensitive) when no column is given; pairs are tried before single texts."""
+
+_FLAGS = {"text": "--text-column", "label": "--label-column", "text pair": "--text-pair-column"}
+_SHOW_ROWS = 5  # row numbers quoted in an error message
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Which columns of a table hold the text, the optional second text of a pair, and the label."""
+
+    text: str
+    label: str
+    pair: str | None = None
+
+
+# --------------------------------------------------------------------------------------------- reading
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a whole CSV / TSV / JSON lines / Parquet file, or a `save_to_disk` Hugging Face dataset folder.
+
+    A Hugging Face DatasetDict comes back as one frame with a `split` column naming each row's split,
+    so that `load_splits` treats it like any other table with given splits.
+    """
+    path = _existing(path)
+    if path.is_dir():
+        return _read_hf(path)
+    fmt = _format(path)
+    with _readable(path):
+        if fmt == "parquet":
+            frame = pd.read_parquet(path)
+        else:
+            frame = _pandas_reader(path, fmt, chunk_size=None)
+    if frame.columns.empty:
+        raise _empty_file(path)
+    return frame
+
+
+def iter_table_chunks(path: str | os.PathLike, chunk_size: int = 10_000) -> Iterator[pd.DataFrame]:
+    """Yield `path` as frames of at most `chunk_size` rows, without holding the whole file in memory."""
+    path = _existing(path)
+    if path.is_dir():
+        frame = _read_hf(path)
+        for start in range(0, len(frame), chunk_size):
+            yield frame.iloc[start : start + chunk_size]
+        return
+    fmt = _format(path)
+    with _readable(path):
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_size):
+                yield batch.to_pandas()
+            return
+        reader = _pandas_reader(path, fmt, chunk_size=chunk_size)
+        if isinstance(reader, pd.DataFrame):  # a JSON array cannot be streamed
+            reader = (reader.iloc[start : start + chunk_size] for start in range(0, len(reader), chunk_size))
+        for chunk in reader:
+            if chunk.columns.empty:
+                raise _empty_file(path)
+            yield chunk
+
+
+def _existing(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"file not found: {path} (looked in {path.absolute().parent}). Check the path.")
+    return path
+
+
+def _format(path: Path) -> str:
+    try:
+        return SUFFIXES[path.suffix.lower()]
+    except KeyError:
+        raise DataError(
+            f"cannot read {path.name}: unknown file type {path.suffix or '(no suffix)'!r}; supported are "
+            f"{', '.join(SUFFIXES)} and a Hugging Face dataset folder. Convert the file or rename it."
+        ) from None
+
+
+def _pandas_reader(path: Path, fmt: str, chunk_size: int | None):
+    """A frame, or an iterator of frames when `chunk_size` is set; every cell of a CSV/TSV stays a string."""
+    if path.stat().st_size == 0:
+        raise _empty_file(path)
+    if fmt in ("csv", "tsv"):
+        sep = "," if fmt == "csv" else "\t"
+        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8", chunksize=chunk_size)
+    if _starts_with_bracket(path):
+        return pd.read_json(path, orient="records", dtype=False, encoding="utf-8")
+    return pd.read_json(path, lines=True, dtype=False, encoding="utf-8", chunksize=chunk_size)
+
+
+def _starts_with_bracket(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(4096).lstrip().startswith(b"[")
+
+
+def _read_hf(path: Path) -> pd.DataFrame:
+    if not any((path / marker).exists() for marker in ("dataset_dict.json", "state.json")):
+        raise DataError(
+            f"{path} is a folder but not a Hugging Face dataset saved with save_to_disk (no state.json or "
+            "dataset_dict.json). Pass a file, or a folder with train.* / validation.* / test.* files to "
+            "commands that take splits."
+        )
+    try:
+        import datasets
+    except ImportError:
+        raise TunetextError(
+            f"reading the Hugging Face dataset folder {path} needs the `datasets` package: "
+            "pip install tunetext[datasets]"
+        ) from None
+    loaded = datasets.load_from_disk(str(path))
+    if isinstance(loaded, datasets.DatasetDict):
+        return pd.concat([_hf_frame(ds).assign(split=name) for name, ds in loaded.items()], ignore_index=True)
+    return _hf_frame(loaded)
+
+
+def _hf_frame(ds) -> pd.DataFrame:
+    """Turn ClassLabel integers back into their names: labels are strings everywhere in tunetext."""
+    frame = ds.to_pandas()
+    for name, feature in ds.features.items():
+        if hasattr(feature, "int2str"):
+            frame[name] = [feature.int2str(int(v)) if v is not None and v >= 0 else "" for v in frame[name]]
+    return frame
+
+
+@contextmanager
+def _readable(path: Path) -> Iterator[None]:
+    """Turn the parsers' own exceptions into DataErrors that name the file and say what to do."""
+    try:
+        yield
+    except UnicodeDecodeError as exc:
+        raise _decode_error(path, exc) from None
+    except pd.errors.EmptyDataError:
+        raise _empty_file(path) from None
+    except pd.errors.ParserError as exc:
+        raise DataError(
+            f"cannot parse {path.name}: {str(exc).strip()}. Quote texts that contain the delimiter or line "
+            "breaks (any CSV writer does this), or check that the file really is "
+            f"{SUFFIXES[path.suffix.lower()].upper()}."
+        ) from None
+    except (ValueError, OSError) as exc:
+        if isinstance(exc, TunetextError):
+            raise
+        raise DataError(
+            f"cannot read {path.name} as {SUFFIXES[path.suffix.lower()].upper()}: {exc}. "
+            "Check that the content matches the file suffix."
+        ) from None
+
+
+def _decode_error(path: Path, exc: UnicodeDecodeError) -> DataError:
+    """Locate the first undecodable byte in the file itself: the parser's offset is relative to its buffer."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset, line, where = 0, 1, exc.reason
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            pending = decoder.getstate()[0]  # the start of a multi-byte character cut by the previous block
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as bad:
+                data = pending + block
+                line += data[: bad.start].count(b"\n")
+                where = f"byte 0x{data[bad.start]:02x} at offset {offset - len(pending) + bad.start} (line {line})"
+                break
+            offset += len(block)
+            line += block.count(b"\n")
+    return DataError(
+        f"{path.name} is not valid UTF-8: {where}. It was probably saved as Latin-1 or Windows-1252; "
+        f"re-save it as UTF-8 (e.g. `iconv -f cp1252 -t utf-8 {path.name} > fixed{path.suffix}`)."
+    )
+
+
+def _empty_file(path: Path) -> DataError:
+    return DataError(f"{path.name} is empty: expected a header row (e.g. text,label) and at least one data row.")
+
+
+# ------------------------------------------------------------------------------------------ columns
+
+
+def find_text_column(columns: Sequence[str], requested: str | None = None, source: str = "the data") -> str:
+    """The text column: `requested` if given (case-insensitive), else the first common text column name."""
+    return _pick(columns, requested, TEXT_COLUMNS, "text", source)
+
+
+def find_columns(
+    columns: Sequence[str],
+    *,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    text_pair_column: str | None = None,
+    source: str = "the data",
+) -> Columns:
+    """Resolve the text, pair and label columns, auto-detecting whichever was not given."""
+    columns = [str(c) for c in columns]
+    pair = None
+    if text_column is None and text_pair_column is None:
+        lower = {c.lower(): c for c in columns}
+        found = next(((lower[a], lower[b]) for a, b in PAIR_COLUMNS if a in lower and b in lower), None)
+        if found:
+            text_column, pair = found
+    text = _pick(columns, text_column, TEXT_COLUMNS, "text", source)
+    if text_pair_column is not None:
+        pair = _pick(columns, text_pair_column, (), "text pair", source, taken=(text,))
+    label = _pick(columns, label_column, LABEL_COLUMNS, "label", source, taken=(text, pair))
+    return Columns(text=text, label=label, pair=pair)
+
+
+def _pick(
+    columns: Sequence[str],
+    requested: str | None,
+    candidates: Iterable[str],
+    kind: str,
+    source: str,
+    taken: Iterable[str | None] = (),
+) -> str:
+    free = [c for c in columns if c not in set(taken)]
+    lower = {c.lower(): c for c in free}
+    if requested is not None:
+        if requested in free:
+            return requested
+        if requested.lower() in lower:
+            return lower[requested.lower()]
+        problem = f"column {requested!r} not found in {source}"
+    else:
+        found = next((lower[name] for name in candidates if name in lower), None)
+        if found is not None:
+            return found
+        problem = f"no {kind} column found in {source} (looked for: {', '.join(candidates)})"
+    guess = difflib.get_close_matches(requested or kind, free, n=1, cutoff=0.6) or (free if len(free) == 1 else [])
+    fix = f"Pass {_FLAGS[kind]} {guess[0]}?" if guess else f"Pass {_FLAGS[kind]} NAME."
+    raise DataError(f"{problem}; columns are: {', '.join(columns) or '(none)'}. {fix}")
+
+
+# --------------------------------------------------------------------------------------------- rows
+
+
+def load_labeled(
+    data: str | os.PathLike | pd.DataFrame,
+    *,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    text_pair_column: str | None = None,
+    drop_empty: bool = False,
+    source: str | None = None,
+) -> LabeledTexts:
+    """Load a table of texts and labels, checking every row, from a path or an in-memory frame.
+
+    Two text columns (given, or a known pair such as sentence1/sentence2) make each text a tuple.
+    `drop_empty` skips rows whose text or label is empty instead of refusing them.
+    """
+    frame, source = _frame_and_source(data, source)
+    columns = find_columns(
+        frame.columns,
+        text_column=text_column,
+        label_column=label_column,
+        text_pair_column=text_pair_column,
+        source=source,
+    )
+    return to_labeled(clean_rows(frame, columns, drop_empty=drop_empty, source=source), columns, source)
+
+
+def _frame_and_source(data: str | os.PathLike | pd.DataFrame, source: str | None) -> tuple[pd.DataFrame, str]:
+    if isinstance(data, pd.DataFrame):
+        return data, source or "the data"
+    return read_table(data), source or Path(data).name
+
+
+def clean_rows(frame: pd.DataFrame, columns: Columns, *, drop_empty: bool, source: str) -> pd.DataFrame:
+    """Return `frame` with texts and labels as strings; empty ones are dropped or reported with row numbers."""
+    if frame.empty:
+        raise DataError(f"{source} has a header but no data rows. Add labeled examples.")
+    used = [c for c in (columns.text, columns.pair, columns.label) if c]
+    frame = frame.assign(**{c: [_as_str(v) for v in frame[c]] for c in used})
+    checks = [(c, "empty text", "Fill them in") for c in (columns.text, columns.pair) if c]
+    checks.append((columns.label, "no label", "Label them"))
+    keep = np.ones(len(frame), dtype=bool)
+    for column, what, fix in checks:
+        empty = np.array([not v.strip() for v in frame[column]], dtype=bool)
+        if empty.any() and not drop_empty:
+            n, rows = int(empty.sum()), ", ".join(str(i + 1) for i in empty.nonzero()[0][:_SHOW_ROWS])
+            raise DataError(
+                f"{what} in {_rows(n)} of column {column!r} in {source}: data row{'s' * (n > 1)} "
+                f"{rows}{' ...' if n > _SHOW_ROWS else ''} (row 1 is the first row after the header). "
+                f"{fix}, or pass --drop-empty to skip those rows."
+            )
+        keep &= ~empty
+    if not keep.any():
+        raise DataError(f"every row of {source} has an empty text or label; nothing is left after --drop-empty.")
+    return frame[keep]
+
+
+def to_labeled(frame: pd.DataFrame, columns: Columns, source: str) -> LabeledTexts:
+    """Build LabeledTexts from a frame already passed through `clean_rows`."""
+    texts = frame[columns.text].tolist()
+    if columns.pair:
+        texts = list(zip(texts, frame[columns.pair].tolist(), strict=True))
+    return LabeledTexts(texts, frame[columns.label].tolist(), source)
+
+
+def _rows(n: int) -> str:
+    return f"{n} row{'s' * (n != 1)}"
+
+
+def _as_str(value) -> str:
+    """Cell -> str: missing values become "", integral floats lose their ".0" (pandas turns int+NaN into float)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def check_known_labels(labels: Iterable[str], classes: Iterable[str], source: str = "the data") -> None:
+    """Refuse labels the model never saw in training: no score for them exists, so metrics would be wrong."""
+    known = set(classes)
+    unseen = Counter(label for label in labels if label not in known)
+    if unseen:
+        listed = ", ".join(f"{label!r} ({_rows(n)})" for label, n in unseen.most_common(10))
+        more = f" and {len(unseen) - 10} more" if len(unseen) > 10 else ""
+        raise DataError(
+            f"{source} has labels never seen in training: {listed}{more}. The model knows: "
+            f"{', '.join(sorted(known))}. Drop or relabel those rows, or train on data that includes them."
+        )

@@ -1,0 +1,181 @@
+"""Train / validation / test splits: the data's own when it has them, else stratified and seeded.
+
+Comparing methods is only fair on identical splits, so every split here is a pure function of the
+data and the seed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from tunetext.data.dataset import DatasetSplits, LabeledTexts
+from tunetext.data.loading import (
+    SUFFIXES,
+    check_known_labels,
+    clean_rows,
+    find_columns,
+    load_labeled,
+    read_table,
+    to_labeled,
+)
+from tunetext.errors import ConfigError, DataError
+
+SPLIT_NAMES = {
+    "train": "train",
+    "training": "train",
+    "validation": "validation",
+    "valid": "validation",
+    "val": "validation",
+    "dev": "validation",
+    "test": "test",
+}
+"""Accepted names of a split (in a `split` column, a DatasetDict, or a file name) -> the canonical one."""
+
+
+def stratified_holdout(data: LabeledTexts, size: float | int, *, seed: int = 0) -> tuple[LabeledTexts, LabeledTexts]:
+    """Cut `data` in two, holding out `size` (a fraction, or a number of examples), with class proportions kept.
+
+    A class with a single example cannot be in both parts, so it stays in the first (training) part;
+    when the held-out part is too small to hold one example of every class, the cut falls back to a
+    seeded shuffle. Both parts keep the original order.
+    """
+    counts = Counter(data.labels)
+    labels = np.asarray(data.labels)
+    pool = np.flatnonzero([counts[label] > 1 for label in data.labels])
+    singles = np.flatnonzero([counts[label] == 1 for label in data.labels])
+    try:
+        try:
+            keep, held = train_test_split(pool, test_size=size, stratify=labels[pool], random_state=seed)
+        except ValueError:  # fewer held-out (or kept) examples than classes: stratifying is impossible
+            keep, held = train_test_split(pool, test_size=size, random_state=seed)
+    except ValueError as exc:
+        raise DataError(
+            f"cannot hold out {size} of the {len(data)} examples of {data.source or 'the data'} "
+            f"({len(pool)} of them in classes with more than one example): {exc}. Use more data, hold out less, "
+            "or give the splits yourself (a `split` column, or train.* / test.* files in a folder)."
+        ) from None
+    return data.subset(np.sort(np.concatenate([keep, singles]))), data.subset(np.sort(held))
+
+
+def load_splits(
+    source: str | os.PathLike,
+    *,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    text_pair_column: str | None = None,
+    drop_empty: bool = False,
+    validation_size: float = 0.1,
+    test_size: float = 0.1,
+    seed: int = 0,
+) -> DatasetSplits:
+    """Load train / validation / test from a file, a folder, or a catalog dataset name.
+
+    Splits the data already has are respected: a `split` column, a Hugging Face DatasetDict, or a folder
+    of train.* / validation.* / test.* files. A missing test or validation split is carved from train;
+    `test_size` and `validation_size` are fractions of what they are carved from (the whole table when
+    nothing is given). Catalog datasets come with fixed splits, so the sizes and columns do not apply.
+    """
+    if not 0 < test_size < 1 or not 0 <= validation_size < 1 or test_size + validation_size >= 1:
+        raise ConfigError(
+            f"validation_size={validation_size} and test_size={test_size}: expected 0 <= validation_size, "
+            "0 < test_size and a sum below 1 (e.g. 0.1 and 0.1)."
+        )
+    path = Path(source)
+    if not path.exists():
+        from tunetext.data import catalog  # imported late: the catalog builds its splits with this module
+
+        names = [info.name for info in catalog.list_datasets()]
+        if str(source) in names:
+            return catalog.load_catalog(str(source))
+        raise DataError(
+            f"{source} is not a file or folder (looked in {path.absolute().parent}), nor a catalog dataset "
+            f"({', '.join(names)}). Check the path or the name."
+        )
+    columns = dict(text_column=text_column, label_column=label_column, text_pair_column=text_pair_column)
+    if path.is_dir() and not _is_hf_folder(path):
+        given = {
+            split: load_labeled(file, drop_empty=drop_empty, **columns) for split, file in _split_files(path).items()
+        }
+    else:
+        given = _load_table_splits(path, drop_empty=drop_empty, **columns)
+    return _complete(path.stem if path.is_file() else path.name, given, validation_size, test_size, seed, path)
+
+
+def _is_hf_folder(path: Path) -> bool:
+    return (path / "dataset_dict.json").exists() or (path / "state.json").exists()
+
+
+def _split_files(folder: Path) -> dict[str, Path]:
+    files = {}
+    for file in sorted(folder.iterdir()):
+        split = SPLIT_NAMES.get(file.stem.lower())
+        if split and file.suffix.lower() in SUFFIXES:
+            if split in files:
+                raise DataError(f"{folder} has two {split} files: {files[split].name} and {file.name}. Keep one.")
+            files[split] = file
+    if "train" not in files:
+        present = ", ".join(sorted(f.name for f in folder.iterdir())) or "(nothing)"
+        raise DataError(
+            f"{folder} is a folder without a train file; it holds: {present}. Put train.csv (and optionally "
+            f"test.csv, validation.csv; any of {', '.join(SUFFIXES)}) in it, or pass a single file."
+        )
+    return files
+
+
+def _load_table_splits(path: Path, *, drop_empty: bool, **columns: str | None) -> dict[str, LabeledTexts]:
+    """One table -> {"train": all rows}, or one LabeledTexts per value of its `split` column."""
+    frame = read_table(path)
+    split_column = next((c for c in frame.columns if str(c).lower() == "split"), None)
+    others = [c for c in frame.columns if c != split_column]
+    found = find_columns(others, source=path.name, **columns)
+    frame = clean_rows(frame, found, drop_empty=drop_empty, source=path.name)
+    if split_column is None:
+        return {"train": to_labeled(frame, found, path.name)}
+    names = frame[split_column].astype(str).str.strip().str.lower()
+    unknown = Counter(name for name in names if name not in SPLIT_NAMES)
+    if unknown:
+        listed = ", ".join(f"{name!r} ({n} rows)" for name, n in unknown.most_common())
+        raise DataError(
+            f"column {split_column!r} of {path.name} has unknown split names: {listed}; expected train, "
+            "validation (or dev, valid) and test. Rename them, or drop the column to split automatically."
+        )
+    canonical = names.map(SPLIT_NAMES).to_numpy()
+    return {
+        split: to_labeled(frame[canonical == split], found, f"{path.name} ({split})")
+        for split in ("train", "validation", "test")
+        if (canonical == split).any()
+    }
+
+
+def _complete(
+    name: str, given: dict[str, LabeledTexts], validation_size: float, test_size: float, seed: int, path: Path
+) -> DatasetSplits:
+    """Carve whatever split the data lacks out of train, then check the result can train and be scored."""
+    if "train" not in given:
+        raise DataError(f"{path.name} has {' and '.join(given)} data but no train split. Add training rows.")
+    train, carved = given["train"], []
+    test = given.get("test")
+    if test is None:
+        train, test = stratified_holdout(train, test_size, seed=seed)
+        carved.append("test")
+    validation = given.get("validation")
+    if validation is None and validation_size > 0:
+        pool_fraction = 1 - test_size if "test" in carved else 1
+        train, validation = stratified_holdout(train, validation_size / pool_fraction, seed=seed)
+        carved.append("validation")
+    classes = train.classes
+    if len(classes) < 2:
+        raise DataError(
+            f"the training data of {path.name} has a single class ({classes[0]!r}, {len(train)} rows); a classifier "
+            "needs at least two. Check that the label column is the right one (--label-column)."
+        )
+    for part in (validation, test):
+        if part is not None:
+            check_known_labels(part.labels, classes, part.source or path.name)
+    split = f"{', '.join(carved)} carved from train (stratified, seed {seed})" if carved else "given by the data"
+    return DatasetSplits(name, train, test, validation, info={"source": str(path), "split": split})
