@@ -10,6 +10,7 @@ import codecs
 import difflib
 import math
 import os
+import warnings
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -113,8 +114,9 @@ def _pandas_reader(path: Path, fmt: str, chunk_size: int | None):
     if path.stat().st_size == 0:
         raise _empty_file(path)
     if fmt in ("csv", "tsv"):
-        sep = "," if fmt == "csv" else "\t"
-        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8", chunksize=chunk_size)
+        # index_col=False: a row with one field too many must not silently become the row index.
+        options = dict(dtype=str, keep_default_na=False, index_col=False, encoding="utf-8", chunksize=chunk_size)
+        return pd.read_csv(path, sep="," if fmt == "csv" else "\t", **options)
     if _starts_with_bracket(path):
         return pd.read_json(path, orient="records", dtype=False, encoding="utf-8")
     return pd.read_json(path, lines=True, dtype=False, encoding="utf-8", chunksize=chunk_size)
@@ -125,8 +127,13 @@ def _starts_with_bracket(path: Path) -> bool:
         return f.read(4096).lstrip().startswith(b"[")
 
 
+def is_hf_folder(path: Path) -> bool:
+    """A folder written by `Dataset.save_to_disk` (state.json) or `DatasetDict.save_to_disk` (dataset_dict.json)."""
+    return (path / "dataset_dict.json").exists() or (path / "state.json").exists()
+
+
 def _read_hf(path: Path) -> pd.DataFrame:
-    if not any((path / marker).exists() for marker in ("dataset_dict.json", "state.json")):
+    if not is_hf_folder(path):
         raise DataError(
             f"{path} is a folder but not a Hugging Face dataset saved with save_to_disk (no state.json or "
             "dataset_dict.json). Pass a file, or a folder with train.* / validation.* / test.* files to "
@@ -156,25 +163,30 @@ def _hf_frame(ds) -> pd.DataFrame:
 
 @contextmanager
 def _readable(path: Path) -> Iterator[None]:
-    """Turn the parsers' own exceptions into DataErrors that name the file and say what to do."""
+    """Turn the parsers' own exceptions into DataErrors that name the file and say what to do.
+
+    pandas only warns when a row has more fields than the header (it shifts or drops cells), so that
+    warning is an error here too.
+    """
+    fmt = SUFFIXES[path.suffix.lower()].upper()
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            yield
+    except TunetextError:
+        raise
     except UnicodeDecodeError as exc:
         raise _decode_error(path, exc) from None
     except pd.errors.EmptyDataError:
         raise _empty_file(path) from None
-    except pd.errors.ParserError as exc:
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
         raise DataError(
             f"cannot parse {path.name}: {str(exc).strip()}. Quote texts that contain the delimiter or line "
-            "breaks (any CSV writer does this), or check that the file really is "
-            f"{SUFFIXES[path.suffix.lower()].upper()}."
+            f"breaks (any CSV writer does this), or check that the file really is {fmt}."
         ) from None
-    except (ValueError, OSError) as exc:
-        if isinstance(exc, TunetextError):
-            raise
+    except (ValueError, OSError) as exc:  # pyarrow's ArrowInvalid is a ValueError too
         raise DataError(
-            f"cannot read {path.name} as {SUFFIXES[path.suffix.lower()].upper()}: {exc}. "
-            "Check that the content matches the file suffix."
+            f"cannot read {path.name} as {fmt}: {exc}. Check that the content matches the suffix."
         ) from None
 
 
@@ -333,7 +345,7 @@ def _rows(n: int) -> str:
 
 def _as_str(value) -> str:
     """Cell -> str: missing values become "", integral floats lose their ".0" (pandas turns int+NaN into float)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))

@@ -19,6 +19,7 @@ from tunetext.data.loading import (
     check_known_labels,
     clean_rows,
     find_columns,
+    is_hf_folder,
     load_labeled,
     read_table,
     to_labeled,
@@ -97,17 +98,13 @@ def load_splits(
             f"({', '.join(names)}). Check the path or the name."
         )
     columns = dict(text_column=text_column, label_column=label_column, text_pair_column=text_pair_column)
-    if path.is_dir() and not _is_hf_folder(path):
+    if path.is_dir() and not is_hf_folder(path):
         given = {
             split: load_labeled(file, drop_empty=drop_empty, **columns) for split, file in _split_files(path).items()
         }
     else:
         given = _load_table_splits(path, drop_empty=drop_empty, **columns)
-    return _complete(path.stem if path.is_file() else path.name, given, validation_size, test_size, seed, path)
-
-
-def _is_hf_folder(path: Path) -> bool:
-    return (path / "dataset_dict.json").exists() or (path / "state.json").exists()
+    return _complete(path, given, validation_size=validation_size, test_size=test_size, seed=seed)
 
 
 def _split_files(folder: Path) -> dict[str, Path]:
@@ -139,7 +136,7 @@ def _load_table_splits(path: Path, *, drop_empty: bool, **columns: str | None) -
     names = frame[split_column].astype(str).str.strip().str.lower()
     unknown = Counter(name for name in names if name not in SPLIT_NAMES)
     if unknown:
-        listed = ", ".join(f"{name!r} ({n} rows)" for name, n in unknown.most_common())
+        listed = ", ".join(f"{name!r} ({n} row{'s' * (n != 1)})" for name, n in unknown.most_common())
         raise DataError(
             f"column {split_column!r} of {path.name} has unknown split names: {listed}; expected train, "
             "validation (or dev, valid) and test. Rename them, or drop the column to split automatically."
@@ -153,12 +150,17 @@ def _load_table_splits(path: Path, *, drop_empty: bool, **columns: str | None) -
 
 
 def _complete(
-    name: str, given: dict[str, LabeledTexts], validation_size: float, test_size: float, seed: int, path: Path
+    path: Path, given: dict[str, LabeledTexts], *, validation_size: float, test_size: float, seed: int
 ) -> DatasetSplits:
-    """Carve whatever split the data lacks out of train, then check the result can train and be scored."""
+    """Check the given train split can train, then carve whatever split the data lacks out of it."""
     if "train" not in given:
         raise DataError(f"{path.name} has {' and '.join(given)} data but no train split. Add training rows.")
     train, carved = given["train"], []
+    if len(train.classes) < 2:
+        raise DataError(
+            f"the training data of {path.name} has a single class ({train.labels[0]!r}, {len(train)} rows); a "
+            "classifier needs at least two. Check that the label column is the right one (--label-column)."
+        )
     test = given.get("test")
     if test is None:
         train, test = stratified_holdout(train, test_size, seed=seed)
@@ -168,14 +170,9 @@ def _complete(
         pool_fraction = 1 - test_size if "test" in carved else 1
         train, validation = stratified_holdout(train, validation_size / pool_fraction, seed=seed)
         carved.append("validation")
-    classes = train.classes
-    if len(classes) < 2:
-        raise DataError(
-            f"the training data of {path.name} has a single class ({classes[0]!r}, {len(train)} rows); a classifier "
-            "needs at least two. Check that the label column is the right one (--label-column)."
-        )
     for part in (validation, test):
         if part is not None:
-            check_known_labels(part.labels, classes, part.source or path.name)
+            check_known_labels(part.labels, train.classes, part.source or path.name)
     split = f"{', '.join(carved)} carved from train (stratified, seed {seed})" if carved else "given by the data"
+    name = path.stem if path.is_file() else path.name
     return DatasetSplits(name, train, test, validation, info={"source": str(path), "split": split})
