@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bz2
 import csv
+import difflib
 import hashlib
 import io
 import os
@@ -200,7 +201,9 @@ def get_info(name: str) -> DatasetInfo:
     try:
         return _CATALOG[name][0]
     except KeyError:
-        raise DataError(f"unknown dataset {name!r}; the catalog has: {', '.join(_CATALOG)}.") from None
+        guess = difflib.get_close_matches(name, _CATALOG, n=1)
+        hint = f" Did you mean {guess[0]}?" if guess else ""
+        raise DataError(f"unknown dataset {name!r}; the catalog has: {', '.join(_CATALOG)}.{hint}") from None
 
 
 def dataset_dir(name: str) -> Path:
