@@ -85,7 +85,7 @@ class Method(BaseEstimator):
             )
         meta = read_json(meta_path)
         method_cls = get_method_class(meta["method"]) if cls is Method else cls
-        method = method_cls(**meta["params"])
+        method = method_cls(**_restore_tuples(method_cls, meta["params"]))
         method.classes_ = np.array(meta["classes"], dtype=object)
         method.train_seconds_ = meta.get("train_seconds")
         method._load_state(directory)
@@ -117,6 +117,12 @@ class Method(BaseEstimator):
     def _check_fitted(self) -> None:
         if not hasattr(self, "classes_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(texts, labels) first.")
+
+
+def _restore_tuples(method_cls: type, params: dict) -> dict:
+    """JSON turns tuples into lists; give back tuples where the default is one, so params round-trip."""
+    defaults = method_cls().get_params(deep=False)
+    return {k: tuple(v) if isinstance(defaults.get(k), tuple) and isinstance(v, list) else v for k, v in params.items()}
 
 
 def _check_training_data(texts: Sequence[Text], labels: Sequence[Any]) -> tuple[list[Text], list[str]]:

@@ -1,0 +1,166 @@
+"""`tunetext train | evaluate | predict` and the mounting of the other command groups."""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import wraps
+from pathlib import Path
+from typing import Callable, Optional
+
+import typer
+from rich.console import Console
+
+from tunetext.cli import app
+from tunetext.cli.data import app as data_app
+from tunetext.errors import TunetextError
+
+console = Console()
+err_console = Console(stderr=True)
+app.add_typer(data_app, name="data", help="List, inspect and fetch the bundled real datasets.")
+
+DATA_HELP = "A CSV/TSV/JSONL/Parquet file, a folder (train.*/test.* or a saved HF dataset), or a catalog name (see `tunetext data list`)."
+
+
+def friendly_errors(command: Callable) -> Callable:
+    """Show tunetext's own errors as one red line and exit 2, instead of a traceback."""
+
+    @wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (TunetextError, FileNotFoundError) as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def parse_params(pairs: list[str]) -> dict:
+    """`key=value` pairs; values are read as JSON when they parse (numbers, lists, true/null), else as strings."""
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"expected key=value, got {pair!r} (e.g. --param C=0.5)")
+        try:
+            params[key] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key] = value
+    return params
+
+
+@app.command()
+@friendly_errors
+def train(
+    data: str = typer.Option(..., "--data", "-d", help=DATA_HELP),
+    out: Path = typer.Option(..., "--out", "-o", help="Directory for the trained model and metrics.json."),
+    method: str = typer.Option("tfidf-svm", "--method", "-m", help="A method name; see `tunetext methods`."),
+    param: list[str] = typer.Option([], "--param", "-p", help="Hyperparameter as key=value (repeatable)."),
+    model: Optional[str] = typer.Option(None, help="Encoder for transformer methods: 'minilm' or a local HF model folder."),
+    text_column: Optional[str] = typer.Option(None, help="Text column (auto-detected by default)."),
+    text_pair_column: Optional[str] = typer.Option(None, help="Second text column, for text pairs."),
+    label_column: Optional[str] = typer.Option(None, help="Label column (auto-detected by default)."),
+    drop_empty: bool = typer.Option(False, help="Skip rows with empty texts or labels instead of stopping."),
+    seed: int = typer.Option(0, help="Seed for the train/validation/test split."),
+) -> None:
+    """Fit a method, evaluate it on the test split, and save the model with DIR/metrics.json."""
+    from tunetext.data import load_splits
+    from tunetext.evaluation.experiment import fit_and_evaluate
+    from tunetext.evaluation.tables import metrics_table, per_class_table
+    from tunetext.io import write_json
+    from tunetext.methods import make_method
+
+    params = parse_params(param)
+    if model is not None:
+        params["model"] = model
+    splits = load_splits(data, text_column=text_column, label_column=label_column,
+                         text_pair_column=text_pair_column, drop_empty=drop_empty, seed=seed)
+    estimator = make_method(method, **params)
+    console.print(
+        f"[bold]{method}[/] on [bold]{splits.name}[/]: {len(splits.train):,} train, "
+        f"{len(splits.validation or []):,} validation, {len(splits.test):,} test, {len(splits.classes)} classes"
+    )
+    with console.status(f"Training {method}…"):
+        metrics = fit_and_evaluate(estimator, splits.train, splits.test, validation=splits.validation, save_to=out)
+    metrics["data"] = splits.name
+    write_json(out / "metrics.json", metrics)
+    console.print(metrics_table(metrics), per_class_table(metrics))
+    console.print(f"Model and metrics saved to [bold]{out}[/]")
+
+
+@app.command()
+@friendly_errors
+def evaluate(
+    model_dir: Path = typer.Argument(..., help="A directory written by `tunetext train`."),
+    data: str = typer.Option(..., "--data", "-d", help=DATA_HELP),
+    split: str = typer.Option("auto", help="Which rows: all, train, validation, test. auto = test for catalog names, all for files."),
+    text_column: Optional[str] = typer.Option(None),
+    text_pair_column: Optional[str] = typer.Option(None),
+    label_column: Optional[str] = typer.Option(None),
+    drop_empty: bool = typer.Option(False),
+    out: Optional[Path] = typer.Option(None, help="Write the metrics here as JSON."),
+) -> None:
+    """Evaluate a saved model on labeled data."""
+    from tunetext.data import check_known_labels, load_labeled, load_splits
+    from tunetext.evaluation import evaluate as compute_metrics
+    from tunetext.evaluation.tables import metrics_table, per_class_table
+    from tunetext.io import write_json
+    from tunetext.methods import Method
+
+    columns = dict(text_column=text_column, label_column=label_column, text_pair_column=text_pair_column)
+    if split == "auto":
+        split = "all" if Path(data).exists() else "test"
+    if split == "all":
+        rows = load_labeled(data, drop_empty=drop_empty, **columns)
+    elif split in ("train", "validation", "test"):
+        rows = getattr(load_splits(data, drop_empty=drop_empty, **columns), split)
+    else:
+        raise typer.BadParameter(f"--split {split!r}: use all, train, validation, test or auto")
+    method = Method.load(model_dir)
+    check_known_labels(rows.labels, method.classes_, rows.source or str(data))
+    with console.status(f"Predicting {len(rows):,} texts…"):
+        metrics = compute_metrics(rows.labels, method.predict_proba(rows.texts), method.classes_, texts=rows.texts)
+    console.print(metrics_table(metrics, title=f"{method.name} on {data} ({split})"), per_class_table(metrics))
+    if out is not None:
+        write_json(out, metrics)
+
+
+@app.command()
+@friendly_errors
+def predict(
+    model_dir: Path = typer.Argument(..., help="A directory written by `tunetext train`."),
+    data: Path = typer.Option(..., "--data", "-d", help="CSV/TSV/JSONL/Parquet file of texts to label."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output file; its suffix picks the format (.csv, .tsv, .jsonl, .parquet)."),
+    text_column: Optional[str] = typer.Option(None, help="Text column (auto-detected by default)."),
+    text_pair_column: Optional[str] = typer.Option(None, help="Second text column, for models trained on pairs."),
+    chunk_size: int = typer.Option(10_000, help="Rows read, predicted and written at a time (bounds memory)."),
+) -> None:
+    """Label every row of a file: keeps the input columns, adds `predicted_label` and one probability per class."""
+    from tunetext.methods import Method
+    from tunetext.prediction import predict_file
+
+    method = Method.load(model_dir)
+    rows = predict_file(method, data, out, text_column=text_column, text_pair_column=text_pair_column,
+                        chunk_size=chunk_size, console=console)
+    console.print(f"Labeled {rows:,} rows → [bold]{out}[/]")
+
+
+@app.command()
+def methods() -> None:
+    """List the available methods."""
+    from rich.table import Table
+
+    from tunetext.methods import get_method_class, list_methods
+
+    table = Table(title="Methods")
+    table.add_column("name")
+    table.add_column("what it is")
+    for name in list_methods():
+        doc = (get_method_class(name).__doc__ or "").strip().splitlines()
+        table.add_row(name, doc[0] if doc else "")
+    console.print(table)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,28 @@
+"""Rich tables of metrics: what a person reads in the terminal after train / evaluate / compare."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+HEADLINE = ("accuracy", "f1_macro", "precision_macro", "recall_macro", "f1_weighted", "log_loss")
+
+
+def metrics_table(metrics: dict, title: str = "Test metrics") -> Table:
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key in HEADLINE + (("f1",) if "f1" in metrics else ()):
+        table.add_row(key if key != "f1" else f"f1 ({metrics['positive_label']})", f"{metrics[key]:.4f}")
+    for key, unit in (("train_seconds", "s"), ("predict_texts_per_second", "texts/s"), ("size_mb", "MB")):
+        if key in metrics:
+            table.add_row(key, f"{metrics[key]:,.1f} {unit}")
+    return table
+
+
+def per_class_table(metrics: dict) -> Table:
+    table = Table(title="Per class")
+    for column in ("class", "precision", "recall", "f1", "support"):
+        table.add_column(column, justify="left" if column == "class" else "right")
+    for label, row in metrics["per_class"].items():
+        table.add_row(label, f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}", str(row["support"]))
+    return table

@@ -1,0 +1,53 @@
+"""Shared fixtures. Append yours in your own section."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tunetext.data.dataset import LabeledTexts
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+# ---- frozen-encoder methods (probe, zeroshot, pretrained-head) -----------------------------------
+@pytest.fixture(scope="session")
+def real_slice():
+    """`real_slice("trec6", "train", 300)`: the first `n` rows of a tests/data slice (rows are shuffled)."""
+
+    def load(name: str, split: str, n: int | None = None) -> LabeledTexts:
+        frame = pd.read_csv(DATA_DIR / f"{name}-{split}.csv", dtype=str, keep_default_na=False).head(n)
+        return LabeledTexts(frame["text"].tolist(), frame["label"].tolist(), f"{name}-{split}")
+
+    return load
+
+
+@pytest.fixture(scope="session")
+def _session_feature_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("tunetext-cache")
+
+
+@pytest.fixture
+def feature_cache(monkeypatch, _session_feature_cache):
+    """One feature cache for the whole session, so each real slice is encoded only once."""
+    monkeypatch.setenv("TUNETEXT_CACHE", str(_session_feature_cache))
+    return _session_feature_cache
+
+
+# ---- fine-tuning (tiny random BERT for plumbing) --------------------------------------------------
+@pytest.fixture(scope="session")
+def tiny_bert_path(tmp_path_factory) -> str:
+    """A randomly initialised 2-layer BERT (hidden 32) with the bundled MiniLM tokenizer, saved to a folder."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    from tunetext.encoders import load_tokenizer, resolve_model_path
+
+    tokenizer = load_tokenizer(resolve_model_path())
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("tiny-bert")
+    BertModel(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return str(path)

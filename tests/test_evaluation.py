@@ -1,0 +1,31 @@
+import numpy as np
+import pytest
+
+from tunetext.evaluation import evaluate
+
+
+def test_binary_metrics_match_hand_computation():
+    labels = ["ham", "spam", "spam", "ham", "spam"]
+    proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7], [0.1, 0.9]], dtype=np.float32)
+    result = evaluate(labels, proba, ["ham", "spam"], texts=["a", "b", "c", "d", "e"])
+    # predicted: ham spam ham spam spam -> 3 of 5 right; spam: tp=2 fp=1 fn=1
+    assert result["accuracy"] == pytest.approx(0.6)
+    assert result["positive_label"] == "spam"
+    assert result["precision"] == pytest.approx(2 / 3) and result["recall"] == pytest.approx(2 / 3)
+    assert result["confusion_matrix"]["matrix"] == [[1, 1], [1, 2]]
+    assert result["per_class"]["spam"]["support"] == 3
+    # The two errors, surest first: "d" (0.7 spam, truly ham) before "c" (0.6 ham, truly spam).
+    assert [e["text"] for e in result["confident_errors"]] == ["d", "c"]
+    assert result["log_loss"] == pytest.approx(
+        -np.mean(np.log([0.9, 0.8, 0.4, 0.3, 0.9])), rel=1e-5
+    )
+
+
+def test_multiclass_has_macro_and_weighted_but_no_binary():
+    labels = ["a", "b", "c", "c"]
+    proba = np.eye(3, dtype=np.float32)[[0, 1, 2, 0]]
+    result = evaluate(labels, proba, ["a", "b", "c"])
+    assert result["accuracy"] == 0.75
+    assert "f1" not in result and result["f1_macro"] == pytest.approx((2 / 3 + 1 + 2 / 3) / 3)
+    assert result["recall_weighted"] == pytest.approx(0.75)
+    assert "confident_errors" not in result
