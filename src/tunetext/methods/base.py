@@ -27,8 +27,12 @@ class Method(BaseEstimator):
     """Base class: a text classifier with a name in the registry."""
 
     name: ClassVar[str] = ""
-    uses_encoder: ClassVar[bool] = False
-    """True for methods built on a pretrained transformer (used by compare to group rows)."""
+    family: ClassVar[str] = "traditional"
+    """"traditional", "pretrained" (a transformer used without fine-tuning) or "fine-tuned":
+    compare groups methods by it and tests fine-tuned against the best of the rest."""
+    learns_from_labels: ClassVar[bool] = True
+    """False for methods whose predictions don't depend on the training set (zero-shot, untrained head):
+    compare runs them once instead of at every training-set size."""
 
     classes_: np.ndarray
 
