@@ -1,0 +1,91 @@
+"""The fine-tuning settings, one small validated dataclass per concern.
+
+Methods keep their hyperparameters as plain keyword arguments (scikit-learn's contract) and build these
+in `fit`, so a bad value fails there with a message naming the value, the expectation and the fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tunetext.errors import ConfigError
+from tunetext.training.schedules import get_schedule
+
+METRICS = {"accuracy": "max", "macro_f1": "max", "loss": "min"}
+"""Validation metrics early stopping can watch, and the direction that counts as better."""
+
+PRECISIONS = ("auto", "bf16", "fp32")
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    """What is trained and how fast: AdamW, the lr schedule, clipping, freezing, layer-wise lr decay."""
+
+    lr: float = 1e-4
+    weight_decay: float = 0.01
+    schedule: str = "linear"
+    warmup: float | int = 0.1
+    max_grad_norm: float | None = 1.0
+    layer_lr_decay: float = 1.0
+    freeze_embeddings: bool = False
+    freeze_layers: int | str = 0
+
+    def __post_init__(self) -> None:
+        _check(self.lr > 0, f"lr={self.lr!r} must be > 0; typical fine-tuning values are 2e-5 to 1e-4.")
+        _check(self.weight_decay >= 0, f"weight_decay={self.weight_decay!r} must be >= 0 (0.01 is usual).")
+        get_schedule(self.schedule)
+        if isinstance(self.warmup, float):
+            _check(0 <= self.warmup < 1, f"warmup={self.warmup!r}: a float is a ratio of training, in [0, 1); "
+                   "pass an int for a number of steps.")
+        else:
+            _check(isinstance(self.warmup, int) and self.warmup >= 0,
+                   f"warmup={self.warmup!r} must be a ratio in [0, 1) or a number of steps >= 0.")
+        _check(self.max_grad_norm is None or self.max_grad_norm > 0,
+               f"max_grad_norm={self.max_grad_norm!r} must be > 0, or None to turn clipping off.")
+        _check(0 < self.layer_lr_decay <= 1, f"layer_lr_decay={self.layer_lr_decay!r} must be in (0, 1]; "
+               "1 turns it off, 0.8-0.95 is usual.")
+        _check(self.freeze_layers in ("half", "all") or (isinstance(self.freeze_layers, int) and self.freeze_layers >= 0),
+               f"freeze_layers={self.freeze_layers!r} must be a number of lower layers >= 0, 'half' or 'all' "
+               "('all' also freezes the embeddings: only the head trains).")
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    """How the loop runs: epochs and batches, precision, evaluation and early stopping, checkpoints, logging."""
+
+    epochs: float = 3
+    batch_size: int = 32
+    grad_accum_steps: int = 1
+    precision: str = "auto"
+    seed: int = 0
+    eval_every: int | None = None
+    eval_batch_size: int = 128
+    metric: str = "accuracy"
+    patience: int | None = 3
+    checkpoint_dir: str | Path | None = None
+    checkpoint_every: int = 100
+    resume: bool = False
+    log_path: str | Path | None = None
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        _check(self.epochs > 0, f"epochs={self.epochs!r} must be > 0.")
+        _check(isinstance(self.batch_size, int) and self.batch_size >= 1, f"batch_size={self.batch_size!r} must be an int >= 1.")
+        _check(isinstance(self.grad_accum_steps, int) and self.grad_accum_steps >= 1,
+               f"grad_accum_steps={self.grad_accum_steps!r} must be an int >= 1.")
+        _check(self.precision in PRECISIONS, f"precision={self.precision!r}; choose one of: {', '.join(PRECISIONS)}.")
+        _check(self.eval_every is None or self.eval_every >= 1,
+               f"eval_every={self.eval_every!r} must be a number of steps >= 1, or None for once per epoch.")
+        _check(self.eval_batch_size >= 1, f"eval_batch_size={self.eval_batch_size!r} must be >= 1.")
+        _check(self.metric in METRICS, f"metric={self.metric!r}; choose one of: {', '.join(METRICS)}.")
+        _check(self.patience is None or self.patience >= 1,
+               f"patience={self.patience!r} must be >= 1 evaluations, or None to never stop early.")
+        _check(self.checkpoint_every >= 1, f"checkpoint_every={self.checkpoint_every!r} must be >= 1 steps.")
+        _check(not self.resume or self.checkpoint_dir is not None,
+               "resume=True needs checkpoint_dir: the folder the interrupted run wrote its checkpoints to.")
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise ConfigError(message)

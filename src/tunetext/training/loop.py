@@ -1,0 +1,269 @@
+"""The fine-tuning loop: one function that reads top to bottom, on Hugging Face Accelerate.
+
+set lr → forward/backward (accumulating) → clip → step → log → maybe evaluate / checkpoint → maybe stop.
+
+The same code runs on CPU, one GPU or several processes (`accelerate launch`): every process builds the
+same seeded batch order and takes its own slice of each batch, so `batch_size` is the global batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+from sklearn.metrics import accuracy_score, f1_score
+
+from tunetext.encoders import length_sorted_batches, pad_batch
+from tunetext.errors import ConfigError
+from tunetext.training.batching import length_grouped_batches
+from tunetext.training.checkpoint import TrainState, load_checkpoint, save_checkpoint, set_rng_state
+from tunetext.training.config import METRICS, LoopConfig, OptimConfig
+from tunetext.training.optim import build_optimizer
+from tunetext.training.schedules import get_schedule, warmup_steps
+
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Token ids (unpadded) with integer labels: tokenized once, batched many times."""
+
+    ids: list[list[int]]
+    labels: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def train(
+    model: torch.nn.Module,
+    data: Encoded,
+    validation: Encoded | None,
+    *,
+    optim: OptimConfig,
+    loop: LoopConfig,
+    loss_fn: LossFn,
+    num_layers: int,
+    pad_id: int,
+) -> TrainState:
+    """Train `model` (a module mapping `input_ids, attention_mask` to logits) in place; returns the final state.
+
+    With `validation`, the best weights by `loop.metric` are restored at the end and training stops after
+    `loop.patience` evaluations without improvement; without it, the last weights are kept.
+    """
+    from accelerate import Accelerator
+
+    accelerator = Accelerator()
+    torch.manual_seed(loop.seed)  # dropout masks: the batch order has its own seeded generator
+    optimizer = build_optimizer(model, optim, num_layers)
+    model, optimizer = accelerator.prepare(model, optimizer)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    autocast = precision_context(loop.precision, accelerator.device)
+
+    batches_per_epoch = math.ceil(len(data) / loop.batch_size)
+    total_steps = max(1, math.ceil(loop.epochs * batches_per_epoch / loop.grad_accum_steps))
+    warmup = warmup_steps(optim.warmup, total_steps)
+    schedule = get_schedule(optim.schedule)
+    eval_every = loop.eval_every or math.ceil(batches_per_epoch / loop.grad_accum_steps)
+    run_meta = {"total_steps": total_steps, "examples": len(data), "batch_size": loop.batch_size, "seed": loop.seed}
+
+    state = TrainState()
+    if loop.resume and (saved := load_checkpoint(loop.checkpoint_dir)) is not None:
+        _check_same_run(saved["meta"], run_meta, loop.checkpoint_dir)
+        accelerator.unwrap_model(model).load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        state = TrainState(**saved["state"])
+        set_rng_state(saved["rng"])
+
+    log = _JsonLines(loop.log_path if accelerator.is_main_process else None)
+    bar = _progress_bar(total_steps, state.step, loop.progress and accelerator.is_main_process)
+    epoch_cache: dict[int, list[np.ndarray]] = {}
+
+    def batch_at(position: int) -> dict[str, torch.Tensor]:
+        """The global `position`-th batch of the run (epochs back to back), this process's slice of it."""
+        epoch, index = divmod(position, batches_per_epoch)
+        if epoch not in epoch_cache:  # one epoch's order at a time: enough to batch, cheap to rebuild
+            epoch_cache.clear()
+            epoch_cache[epoch] = length_grouped_batches(
+                [len(seq) for seq in data.ids], loop.batch_size, seed=loop.seed, epoch=epoch
+            )
+        rows = epoch_cache[epoch][index][accelerator.process_index :: accelerator.num_processes]
+        batch = pad_batch([data.ids[i] for i in rows], pad_id)
+        batch["labels"] = torch.as_tensor(data.labels[rows], dtype=torch.long)
+        return {k: v.to(accelerator.device) for k, v in batch.items()}
+
+    model.train()
+    while state.step < total_steps and not state.stopped_early:
+        step, started = state.step, time.perf_counter()
+        # Set the lr from the pure schedule: nothing to restore on resume but the step.
+        lr = optim.lr * schedule(step, warmup, total_steps)
+        for group in optimizer.param_groups:
+            group["lr"] = lr * group["lr_scale"]
+
+        # Forward/backward over the accumulated micro-batches; DDP syncs gradients only on the last.
+        loss_sum, samples = 0.0, 0
+        for micro in range(loop.grad_accum_steps):
+            batch = batch_at(step * loop.grad_accum_steps + micro)
+            labels = batch.pop("labels")
+            last = micro == loop.grad_accum_steps - 1
+            with (contextlib.nullcontext() if last else accelerator.no_sync(model)), autocast():
+                logits = model(**batch)
+            loss = loss_fn(logits.float(), labels) / loop.grad_accum_steps
+            accelerator.backward(loss)
+            loss_sum += loss.item()
+            samples += len(labels) * accelerator.num_processes
+
+        # Clip by global norm, step, and flush the gradients as soon as we can (frees their memory).
+        grad_norm = accelerator.clip_grad_norm_(trainable, optim.max_grad_norm or math.inf)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        state.step += 1
+
+        speed = samples / (time.perf_counter() - started)
+        record = {"step": state.step, "loss": loss_sum, "lr": lr, "grad_norm": float(grad_norm), "samples_per_s": speed}
+        log.write(record)
+        bar.update(loss=loss_sum, lr=lr, speed=speed)
+
+        if validation is not None and (state.step % eval_every == 0 or state.step == total_steps):
+            metrics = evaluate(model, validation, batch_size=loop.eval_batch_size, pad_id=pad_id,
+                               loss_fn=loss_fn, autocast=autocast, device=accelerator.device)
+            model.train()
+            state.stopped_early = _update_best(state, metrics[loop.metric], loop, accelerator.unwrap_model(model))
+            state.history.append({"step": state.step, **metrics})
+            log.write({"step": state.step, "eval": metrics})
+        if loop.checkpoint_dir is not None and accelerator.is_main_process and (
+            state.step % loop.checkpoint_every == 0 or state.step == total_steps or state.stopped_early
+        ):
+            save_checkpoint(loop.checkpoint_dir, accelerator.unwrap_model(model), optimizer, state, run_meta)
+
+    bar.close()
+    log.close()
+    model = accelerator.unwrap_model(model).eval()
+    if state.best_weights is not None:
+        model.load_state_dict(state.best_weights)
+    return state
+
+
+@torch.inference_mode()
+def predict_logits(
+    model: torch.nn.Module,
+    ids: Sequence[Sequence[int]],
+    *,
+    batch_size: int,
+    pad_id: int,
+    autocast: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+    device: torch.device | str = "cpu",
+) -> np.ndarray:
+    """float32 logits `(n, classes)` in input order, from length-sorted batches moved to the CPU one by one."""
+    was_training = model.training
+    model.eval()
+    out: np.ndarray | None = None
+    for rows in length_sorted_batches([len(seq) for seq in ids], batch_size):
+        batch = {k: v.to(device) for k, v in pad_batch([ids[i] for i in rows], pad_id).items()}
+        with autocast():
+            logits = model(**batch).float().cpu().numpy()
+        if out is None:
+            out = np.empty((len(ids), logits.shape[1]), dtype=np.float32)
+        out[rows] = logits
+    model.train(was_training)
+    assert out is not None
+    return out
+
+
+def evaluate(model, data: Encoded, *, batch_size: int, pad_id: int, loss_fn: LossFn, autocast, device) -> dict:
+    """Accuracy, macro-F1 and loss on `data` (the same loss as training, class weights included)."""
+    logits = predict_logits(model, data.ids, batch_size=batch_size, pad_id=pad_id, autocast=autocast, device=device)
+    predicted = logits.argmax(axis=1)
+    loss = loss_fn(torch.from_numpy(logits), torch.as_tensor(data.labels, dtype=torch.long)).item()
+    return {
+        "accuracy": float(accuracy_score(data.labels, predicted)),
+        "macro_f1": float(f1_score(data.labels, predicted, average="macro")),
+        "loss": float(loss),
+    }
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """'auto' is bf16 where the hardware computes in bf16 natively (recent GPUs; CPUs with AVX512-BF16/AMX)."""
+    if precision != "auto":
+        return precision
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    if device.type == "cpu":
+        return "bf16" if torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
+    return "fp32"
+
+
+def precision_context(precision: str, device: torch.device) -> Callable[[], contextlib.AbstractContextManager]:
+    """A factory of autocast contexts: bf16 matmuls with fp32 weights, or nothing."""
+    if resolve_precision(precision, device) == "bf16":
+        return lambda: torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext
+
+
+def _update_best(state: TrainState, score: float, loop: LoopConfig, model: torch.nn.Module) -> bool:
+    """Keep the best weights (on the CPU); return True when patience has run out."""
+    better = state.best_score is None or (score > state.best_score if METRICS[loop.metric] == "max" else score < state.best_score)
+    if better:
+        state.best_score, state.best_step, state.evals_without_improvement = score, state.step, 0
+        state.best_weights = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        return False
+    state.evals_without_improvement += 1
+    return loop.patience is not None and state.evals_without_improvement >= loop.patience
+
+
+def _check_same_run(saved: dict, current: dict, directory) -> None:
+    if saved != current:
+        raise ConfigError(
+            f"the checkpoint in {directory} belongs to a different run ({saved}) than this one ({current}); "
+            "resume with the same data and settings, or pass another checkpoint_dir to start afresh."
+        )
+
+
+class _JsonLines:
+    """Step metrics, one JSON object per line, appended and flushed so a crash loses nothing written."""
+
+    def __init__(self, path: str | Path | None) -> None:
+        self._file = None
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(path, "a", encoding="utf-8")
+
+    def write(self, record: dict) -> None:
+        if self._file is not None:
+            self._file.write(json.dumps(record) + "\n")
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+class _progress_bar:
+    """A Rich progress bar showing loss, lr and samples/s; does nothing when disabled."""
+
+    def __init__(self, total: int, completed: int, enabled: bool) -> None:
+        self._progress = None
+        if enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._progress = Progress(
+                TextColumn("Fine-tuning"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                TextColumn("loss {task.fields[loss]:.4f}  lr {task.fields[lr]:.2e}  {task.fields[speed]:.1f} samples/s"),
+            )
+            self._task = self._progress.add_task("train", total=total, completed=completed, loss=0.0, lr=0.0, speed=0.0)
+            self._progress.start()
+
+    def update(self, **fields) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, advance=1, **fields)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
