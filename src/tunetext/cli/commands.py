@@ -82,7 +82,7 @@ def train(
         f"{len(splits.validation or []):,} validation, {len(splits.test):,} test, {len(splits.classes)} classes"
     )
     with console.status(f"Training {method}…"):
-        metrics = fit_and_evaluate(estimator, splits.train, splits.test, validation=splits.validation, save_to=out)
+        metrics, _ = fit_and_evaluate(estimator, splits.train, splits.test, validation=splits.validation, save_to=out)
     metrics["data"] = splits.name
     write_json(out / "metrics.json", metrics)
     console.print(metrics_table(metrics), per_class_table(metrics))
@@ -144,6 +144,64 @@ def predict(
     rows = predict_file(method, data, out, text_column=text_column, text_pair_column=text_pair_column,
                         chunk_size=chunk_size, console=console)
     console.print(f"Labeled {rows:,} rows → [bold]{out}[/]")
+
+
+@app.command()
+@friendly_errors
+def compare(
+    data: str = typer.Option("trec6", "--data", "-d", help=DATA_HELP),
+    methods: Optional[str] = typer.Option(None, help="Comma-separated method names (default: every registered method)."),
+    budget: str = typer.Option("fast", help="fast: sizes 16/64/256/all per class, 3 seeds on subsamples; full: adds 1024, 5 and 3 seeds."),
+    sizes: Optional[str] = typer.Option(None, help="Override the budget's examples per class, e.g. 16,64,all."),
+    metric: str = typer.Option("accuracy", help="accuracy or f1_macro: ranks methods and drives the verdict."),
+    out: Path = typer.Option(Path("compare-report"), "--out", "-o", help="Report directory; rerunning resumes from its finished cells."),
+    param: list[str] = typer.Option([], "--param", "-p", help="method.key=value, e.g. finetune.epochs=2 (repeatable)."),
+    model: Optional[str] = typer.Option(None, help="Encoder for every transformer method: 'minilm' or a local HF model folder."),
+    text_column: Optional[str] = typer.Option(None),
+    text_pair_column: Optional[str] = typer.Option(None),
+    label_column: Optional[str] = typer.Option(None),
+    drop_empty: bool = typer.Option(False),
+) -> None:
+    """Every method on one dataset, across training sizes and seeds: which approach to ship, and what it costs."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from tunetext.compare import BUDGETS, Budget, run_comparison
+    from tunetext.methods import get_method_class, list_methods
+
+    names = [m.strip() for m in methods.split(",")] if methods else list_methods()
+    per_method: dict[str, dict] = {}
+    for key, value in parse_params(param).items():
+        name, dot, field = key.rpartition(".")
+        if not dot:
+            raise typer.BadParameter(f"--param {key}=...: name the method, e.g. --param finetune.{key}=...")
+        per_method.setdefault(name, {})[field] = value
+    if model is not None:
+        for name in names:
+            if "model" in get_method_class(name)().get_params():
+                per_method.setdefault(name, {})["model"] = model
+    chosen = BUDGETS.get(budget)
+    if chosen is None:
+        raise typer.BadParameter(f"--budget {budget!r}: use one of {', '.join(BUDGETS)}")
+    if sizes:
+        parsed = tuple(None if s.strip() == "all" else int(s) for s in sizes.split(","))
+        chosen = Budget(sizes=parsed, seeds_subsampled=chosen.seeds_subsampled, seeds_full=chosen.seeds_full)
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        task = progress.add_task("Comparing", total=None)
+
+        def on_cell(cell, done: bool, total: int) -> None:
+            size = "all" if cell.size is None else f"{cell.size}/class"
+            state = " (reused)" if done else ""
+            progress.update(task, total=total, description=f"{cell.method} · {size} · seed {cell.seed}{state}")
+            progress.advance(task)
+
+        summary = run_comparison(data, out=out, methods=names, budget=chosen, metric=metric, params=per_method,
+                                 on_cell=on_cell, text_column=text_column, label_column=label_column,
+                                 text_pair_column=text_pair_column, drop_empty=drop_empty)
+    for line in summary["verdict"]:
+        console.print("• " + line.replace("**", ""))
+    console.print(f"Report: [bold]{out / 'report.html'}[/] (also report.md, results.json, results.csv, PNG plots)")
 
 
 @app.command()

@@ -8,6 +8,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from tunetext.data.dataset import LabeledTexts
 from tunetext.evaluation.cost import PeakMemory, Stopwatch, directory_size_bytes
 from tunetext.evaluation.metrics import evaluate
@@ -21,8 +23,8 @@ def fit_and_evaluate(
     *,
     validation: LabeledTexts | None = None,
     save_to: str | Path | None = None,
-) -> dict:
-    """Fit `method`, evaluate it on `test`, and return metrics plus cost figures.
+) -> tuple[dict, np.ndarray]:
+    """Fit `method`, evaluate it on `test`; return metrics plus cost figures, and the test probabilities.
 
     The model is saved to `save_to` (or a temporary directory) so its size on disk is measured too.
     """
@@ -48,4 +50,4 @@ def fit_and_evaluate(
         "peak_memory_mb": memory.peak_bytes / 2**20,
         "size_mb": size / 2**20,
     }
-    return metrics
+    return metrics, proba

@@ -25,7 +25,8 @@ _HEAD_FILE = "head.safetensors"
 class PretrainedHead(Method):
     """`AutoModelForSequenceClassification` as loaded: the real HF head, randomly initialised from `seed`."""
 
-    uses_encoder = True
+    family = "pretrained"
+    learns_from_labels = False
 
     def __init__(self, *, model: str = "minilm", max_length: int = 128, batch_size: int = 64, seed: int = 0) -> None:
         self.model = model

@@ -24,11 +24,13 @@ _STATE_FILE = "probe.npz"
 class Probe(Method):
     """Frozen encoder → standardised pooled features → logistic regression.
 
-    `C` is the inverse L2 strength on standardised features; `class_weight` is None, "balanced" or
-    a {label: weight} dict. `cache=False` encodes without reading or writing the feature cache.
+    `C` is the inverse L2 strength on standardised features: 0.01 had the best cross-validated
+    accuracy of {0.01, 0.1, 1} on all four catalog datasets tried (TREC-6, RT, election tweets, BBC).
+    `class_weight` is None, "balanced" or a {label: weight} dict. `cache=False` encodes without
+    reading or writing the feature cache (for serving texts that will not recur).
     """
 
-    uses_encoder = True
+    family = "pretrained"
 
     def __init__(
         self,
@@ -36,7 +38,7 @@ class Probe(Method):
         model: str = "minilm",
         pooling: str = "mean",
         max_length: int = 128,
-        C: float = 1.0,
+        C: float = 0.01,
         class_weight: str | dict | None = None,
         max_iter: int = 2000,
         batch_size: int = 64,

@@ -48,7 +48,8 @@ class ZeroShot(Method):
     else from `readable_label`. `cache` is as in `probe`.
     """
 
-    uses_encoder = True
+    family = "pretrained"
+    learns_from_labels = False
 
     def __init__(
         self,

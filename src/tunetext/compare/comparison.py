@@ -1,0 +1,95 @@
+"""`compare`: every method on one dataset, at several training sizes and seeds, into one report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from tunetext.compare import plots
+from tunetext.compare.plan import BUDGETS, Budget, Cell, plan_cells
+from tunetext.compare.report import curve_table, summary_table, write_report
+from tunetext.compare.runner import run_cells
+from tunetext.compare.statistics import aggregate, bootstrap_interval, mcnemar
+from tunetext.compare.verdict import FINE_TUNED, verdict
+from tunetext.data import load_splits
+from tunetext.data.dataset import DatasetSplits
+from tunetext.errors import ConfigError
+
+
+def run_comparison(
+    data: str | DatasetSplits = "trec6",
+    *,
+    out: str | Path = "compare-report",
+    methods: list[str] | None = None,
+    budget: str | Budget = "fast",
+    metric: str = "accuracy",
+    params: dict[str, dict] | None = None,
+    on_cell: Callable[[Cell, bool, int], None] | None = None,
+    **load_options,
+) -> dict:
+    """Run (or resume) the comparison and write the report into `out`; returns the summary written to results.json."""
+    if metric not in ("accuracy", "f1_macro"):
+        raise ConfigError(f"metric={metric!r}; use 'accuracy' or 'f1_macro'.")
+    if isinstance(budget, str):
+        if budget not in BUDGETS:
+            raise ConfigError(f"budget={budget!r}; use one of {', '.join(BUDGETS)}.")
+        budget = BUDGETS[budget]
+    splits = data if isinstance(data, DatasetSplits) else load_splits(data, **load_options)
+    out = Path(out)
+    cells = plan_cells(methods, budget, splits.train, params)
+    results = run_cells(cells, splits, out, on_start=on_cell)
+    rows = aggregate(results)
+
+    classes = splits.classes
+    true_index = np.array([classes.index(label) for label in splits.test.labels])
+    first_full = {r["method"]: r for r in reversed(results) if r["size_per_class"] is None and r["seed"] == 0}
+    intervals = {m: bootstrap_interval(true_index, np.array(r["predicted"]), len(classes)) for m, r in first_full.items()}
+    paired = _paired_test(rows, first_full, true_index, metric)
+
+    lines = verdict(rows, metric, splits.name, len(classes), paired)
+    best = max((r for r in rows if r["size_per_class"] is None), key=lambda r: r[metric])
+    figures = [
+        ("Learning curves", plots.learning_curves(rows, metric, out / "learning_curves.png")),
+        ("Accuracy against training cost", plots.pareto(rows, metric, out / "pareto.png")),
+        (f"Confusion matrix of {best['method']}",
+         plots.confusion(first_full[best["method"]]["confusion_matrix"]["matrix"], classes,
+                         f"{best['method']} on {splits.name} (test)", out / "confusion_best.png")),
+        ("F1 per class", plots.per_class_f1(_best_per_family(rows, first_full, metric), out / "per_class_f1.png")),
+    ]
+    summary = {
+        "dataset": splits.name, "classes": classes, "metric": metric, "n_train": len(splits.train),
+        "n_test": len(splits.test), "budget": budget.__dict__, "verdict": lines, "aggregated": rows,
+        "bootstrap_95": intervals, "paired_test": paired,
+    }
+    setup = (f"Dataset {splits.name}: {len(splits.train):,} train / {len(splits.test):,} test texts, "
+             f"{len(classes)} classes. Training sizes per class: "
+             f"{', '.join('all' if s is None else str(s) for s in budget.sizes)}; "
+             f"{budget.seeds_subsampled} seeds on subsamples, {budget.seeds_full} on the full set. "
+             "Costs measured on this machine.")
+    write_report(out, title=f"tunetext compare — {splits.name}", setup=setup, verdict=lines,
+                 tables=[("Full training set", summary_table(rows, intervals, metric)),
+                         (f"Learning curves ({metric}, mean ± std over seeds)", curve_table(rows, metric))],
+                 plots=figures, cells=results, summary=summary)
+    return summary
+
+
+def _paired_test(rows: list[dict], first_full: dict, true_index: np.ndarray, metric: str) -> dict | None:
+    """McNemar between the best fine-tuned and the best other method on the full training set."""
+    full = [r for r in rows if r["size_per_class"] is None]
+    ft = [r for r in full if r["family"] == FINE_TUNED]
+    other = [r for r in full if r["family"] != FINE_TUNED]
+    if not ft or not other:
+        return None
+    a, b = max(ft, key=lambda r: r[metric])["method"], max(other, key=lambda r: r[metric])["method"]
+    test = mcnemar(true_index, np.array(first_full[a]["predicted"]), np.array(first_full[b]["predicted"]))
+    return {"first": a, "second": b} | test
+
+
+def _best_per_family(rows: list[dict], first_full: dict, metric: str) -> dict[str, dict]:
+    best: dict[str, dict] = {}
+    for r in rows:
+        if r["size_per_class"] is None and (r["family"] not in best or r[metric] > best[r["family"]][metric]):
+            best[r["family"]] = r
+    return {r["method"]: first_full[r["method"]]["per_class"] for r in best.values()}

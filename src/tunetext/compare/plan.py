@@ -1,0 +1,89 @@
+"""What a comparison runs: every method × training-set size × seed, as a list of cells.
+
+Sizes are examples *per class*, drawn as stratified subsamples of the training split, because the
+question is how each method holds up with little labeled data; `None` means the whole training split.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tunetext.data.dataset import LabeledTexts
+from tunetext.errors import ConfigError
+from tunetext.methods import get_method_class, list_methods
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much of the grid to run: sizes per class, and seeds at subsampled and at full size."""
+
+    sizes: tuple[int | None, ...]
+    seeds_subsampled: int
+    seeds_full: int
+
+    def __post_init__(self) -> None:
+        if not self.sizes or any(s is not None and s < 1 for s in self.sizes):
+            raise ConfigError(f"sizes={self.sizes}: expected positive examples-per-class counts (or 'all').")
+        if self.seeds_subsampled < 1 or self.seeds_full < 1:
+            raise ConfigError("seeds must be at least 1.")
+
+
+BUDGETS = {
+    "fast": Budget(sizes=(16, 64, 256, None), seeds_subsampled=3, seeds_full=1),
+    "full": Budget(sizes=(16, 64, 256, 1024, None), seeds_subsampled=5, seeds_full=3),
+}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One fit-and-evaluate run of the comparison."""
+
+    method: str
+    size: int | None
+    seed: int
+    params: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def key(self) -> str:
+        digest = hashlib.sha1(json.dumps(self.params, sort_keys=True, default=str).encode()).hexdigest()[:8]
+        return f"{self.method}__{self.size or 'all'}__seed{self.seed}__{digest}"
+
+
+def plan_cells(
+    methods: list[str] | None,
+    budget: Budget,
+    train: LabeledTexts,
+    params: dict[str, dict] | None = None,
+) -> list[Cell]:
+    """Every cell to run, cheapest methods first so a user sees baselines within seconds.
+
+    Sizes that would take the whole training split anyway collapse into 'all'; methods that don't learn
+    from labels (zero-shot, an untrained head) run once, at full size.
+    """
+    methods = methods or list_methods()
+    params = params or {}
+    counts = np.unique(train.labels, return_counts=True)[1]
+    sizes = [s for s in budget.sizes if s is None or s < counts.max()]
+    if None not in sizes:
+        sizes.append(None)
+    cells = []
+    for name in methods:
+        cls = get_method_class(name)
+        for size in sizes if cls.learns_from_labels else [None]:
+            seeds = budget.seeds_full if size is None else budget.seeds_subsampled
+            cells += [Cell(name, size, seed, params.get(name, {})) for seed in range(seeds)]
+    return cells
+
+
+def subsample(train: LabeledTexts, per_class: int | None, seed: int) -> LabeledTexts:
+    """A stratified subsample with at most `per_class` examples of each class (all of a smaller class)."""
+    if per_class is None:
+        return train
+    rng = np.random.default_rng(seed)
+    labels = np.asarray(train.labels)
+    chosen = [rng.permutation(np.flatnonzero(labels == c))[:per_class] for c in np.unique(labels)]
+    return train.subset(np.sort(np.concatenate(chosen)))

@@ -1,0 +1,115 @@
+"""The plain-language answer, computed from the numbers: which approach to ship for this data, and at what cost."""
+
+from __future__ import annotations
+
+FINE_TUNED = "fine-tuned"
+
+
+def _best(rows: list[dict], metric: str, families: set[str], size) -> dict | None:
+    candidates = [r for r in rows if r["family"] in families and r["size_per_class"] == size]
+    return max(candidates, key=lambda r: r[metric], default=None)
+
+
+def _sizes(rows: list[dict]) -> list:
+    """Subsampled sizes in increasing order, then None (the full training split)."""
+    return sorted({r["size_per_class"] for r in rows if r["size_per_class"] is not None}) + [None]
+
+
+def _points(a: float, b: float) -> float:
+    return 100 * (a - b)
+
+
+def _size_name(size) -> str:
+    return "the full training set" if size is None else f"{size} examples per class"
+
+
+def crossover(rows: list[dict], metric: str) -> tuple[object, bool]:
+    """The smallest size from which the best fine-tuned method beats the best other method at every larger size.
+
+    Returns (size, found); `found` is False when fine-tuning never leads for good.
+    """
+    others = {r["family"] for r in rows} - {FINE_TUNED}
+    sizes = [s for s in _sizes(rows) if _best(rows, metric, {FINE_TUNED}, s) and _best(rows, metric, others, s)]
+    leads = [_best(rows, metric, {FINE_TUNED}, s)[metric] > _best(rows, metric, others, s)[metric] for s in sizes]
+    start = None
+    for size, lead in zip(sizes, leads):
+        if lead and start is None:
+            start = size
+        elif not lead:
+            start = None
+    return start, start is not None
+
+
+def verdict(rows: list[dict], metric: str, dataset: str, n_classes: int, paired: dict | None = None) -> list[str]:
+    """Sentences for the top of the report; every number in them comes from `rows` (aggregated results)."""
+    families = {r["family"] for r in rows}
+    others = families - {FINE_TUNED}
+    full = [r for r in rows if r["size_per_class"] is None]
+    best = max(full, key=lambda r: r[metric])
+    lines = [
+        f"On {dataset} ({int(best['n_train']):,} training texts, {n_classes} classes) the most accurate method is "
+        f"**{best['method']}**: {metric} {best[metric]:.3f}."
+    ]
+    ft, other = _best(rows, metric, {FINE_TUNED}, None), _best(rows, metric, others, None)
+    if ft and other:
+        gap = _points(ft[metric], other[metric])
+        significance = ""
+        if paired:
+            p = paired["p_value"]
+            significance = f" (McNemar p = {p:.3g}: {'a real difference' if p < 0.05 else 'not significant at 5%'})"
+        direction = "beats" if gap > 0 else "trails"
+        lines.append(
+            f"Fine-tuning ({ft['method']}) {direction} the best method without fine-tuning ({other['method']}) "
+            f"by {abs(gap):.1f} points on the full training set{significance}."
+        )
+        lines.append(_crossover_sentence(rows, metric, others))
+        lines.append(
+            f"Cost: {ft['method']} trained in {ft['train_seconds']:.1f} s against {other['train_seconds']:.1f} s for "
+            f"{other['method']} ({ft['train_seconds'] / max(other['train_seconds'], 1e-6):.0f}× the time), predicts "
+            f"{ft['predict_texts_per_second']:,.0f} texts/s against {other['predict_texts_per_second']:,.0f}, and "
+            f"takes {ft['size_mb']:.1f} MB on disk against {other['size_mb']:.1f} MB."
+        )
+    pretrained = _best(rows, metric, {"pretrained"}, None)
+    if pretrained and ft:
+        lines.append(
+            f"Without fine-tuning, the same encoder reaches {pretrained[metric]:.3f} ({pretrained['method']}); "
+            f"fine-tuning adds {_points(ft[metric], pretrained[metric]):.1f} points."
+        )
+    untrained = next((r for r in full if r["method"] == "pretrained-head"), None)
+    if untrained:
+        lines.append(
+            f"The pretrained encoder with an untrained head (pretrained-head) scores {untrained[metric]:.3f}, "
+            f"against {1 / n_classes:.3f} for guessing uniformly: the head must be trained."
+        )
+    if ft and other:
+        lines.append(_recommendation(ft, other, metric, paired))
+    return lines
+
+
+def _crossover_sentence(rows: list[dict], metric: str, others: set[str]) -> str:
+    start, found = crossover(rows, metric)
+    sizes = _sizes(rows)
+    if not found:
+        return "Fine-tuning does not lead for good at any training size tested: a method without fine-tuning is as good or better."
+    if start == sizes[0]:
+        return f"Fine-tuning leads at every training size tested, from {_size_name(start)} on."
+    below = sizes[sizes.index(start) - 1]
+    ft, other = _best(rows, metric, {FINE_TUNED}, below), _best(rows, metric, others, below)
+    gap = _points(other[metric], ft[metric])
+    lead = f"ahead by {gap:.1f} points" if gap > 0 else f"within {-gap:.1f} points"
+    cost = ft["train_seconds"] / max(other["train_seconds"], 1e-6)
+    return (
+        f"Fine-tuning beats the best other method from {_size_name(start)} on; at {_size_name(below)}, "
+        f"{other['method']} is {lead} at 1/{cost:.0f} of the training time."
+    )
+
+
+def _recommendation(ft: dict, other: dict, metric: str, paired: dict | None) -> str:
+    gap = _points(ft[metric], other[metric])
+    significant = paired is None or paired["p_value"] < 0.05
+    if gap >= 1.0 and significant:
+        return f"**Ship {ft['method']}** if {gap:.1f} points are worth its training and serving cost; otherwise {other['method']}."
+    return (
+        f"**Ship {other['method']}**: fine-tuning's {gap:+.1f} points are within noise or too small to pay for "
+        f"{ft['train_seconds'] / max(other['train_seconds'], 1e-6):.0f}× the training time."
+    )

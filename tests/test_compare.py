@@ -1,0 +1,117 @@
+"""compare: the report's files, its resumability, and a verdict that says what the numbers say."""
+
+import csv
+import json
+
+import matplotlib.image
+import numpy as np
+import pytest
+
+from tunetext.compare import Budget, run_comparison
+from tunetext.compare.plan import plan_cells, subsample
+from tunetext.compare.statistics import bootstrap_interval, mcnemar
+from tunetext.compare.verdict import crossover, verdict
+from tunetext.data.dataset import DatasetSplits
+
+
+@pytest.fixture(scope="module")
+def splits(real_slice):
+    return DatasetSplits("trec6-slice", real_slice("trec6", "train", 240), real_slice("trec6", "test", 80))
+
+
+def test_report_is_complete_and_a_rerun_reuses_every_cell(splits, tmp_path, tiny_bert_path, feature_cache):
+    methods = ["tfidf-svm", "tfidf-nb", "zeroshot", "finetune"]
+    params = {"finetune": {"model": tiny_bert_path, "epochs": 1}, "zeroshot": {"model": tiny_bert_path}}
+    budget = Budget(sizes=(8, None), seeds_subsampled=2, seeds_full=1)
+    summary = run_comparison(splits, out=tmp_path, methods=methods, budget=budget, params=params)
+
+    # Every cell: learners at 2 seeds × size 8 + 1 at full size; zeroshot once.
+    results = json.loads((tmp_path / "results.json").read_text())
+    keys = {(c["method"], c["size_per_class"], c["seed"]) for c in results["cells"]}
+    expected = {(m, s, seed) for m in ("tfidf-svm", "tfidf-nb", "finetune") for s, seed in ((8, 0), (8, 1), (None, 0))}
+    assert keys == expected | {("zeroshot", None, 0)}
+    at_most_8 = sum(min(8, n) for n in np.unique(splits.train.labels, return_counts=True)[1])
+    assert {c["n_train"] for c in results["cells"] if c["size_per_class"] == 8} == {at_most_8}
+    rows = list(csv.DictReader((tmp_path / "results.csv").open()))
+    assert len(rows) == len(results["cells"]) and {"accuracy", "train_seconds", "size_mb"} <= set(rows[0])
+    assert results["verdict"] == summary["verdict"] and results["paired_test"]["first"] == "finetune"
+
+    for name in ("learning_curves", "pareto", "confusion_best", "per_class_f1"):
+        png = tmp_path / f"{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert matplotlib.image.imread(png).shape[0] > 100
+    md = (tmp_path / "report.md").read_text()
+    assert "## Verdict" in md and "| tfidf-svm |" in md and "![Learning curves](learning_curves.png)" in md
+    html = (tmp_path / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 4 and "<table>" in html
+
+    seen = []
+    run_comparison(splits, out=tmp_path, methods=methods, budget=budget, params=params,
+                   on_cell=lambda cell, done, total: seen.append(done))
+    assert seen and all(seen)
+
+
+def test_changed_params_are_not_reused(splits, tmp_path):
+    budget = Budget(sizes=(None,), seeds_subsampled=1, seeds_full=1)
+    run_comparison(splits, out=tmp_path, methods=["tfidf-svm", "tfidf-nb"], budget=budget)
+    seen = {}
+    run_comparison(splits, out=tmp_path, methods=["tfidf-svm", "tfidf-nb"], budget=budget,
+                   params={"tfidf-svm": {"C": 0.1}}, on_cell=lambda cell, done, total: seen.update({cell.method: done}))
+    assert seen == {"tfidf-svm": False, "tfidf-nb": True}
+
+
+def test_plan_collapses_sizes_that_cover_the_whole_training_set(real_slice):
+    train = real_slice("trec6", "train", 120)  # no class has 1,000 examples
+    cells = plan_cells(["tfidf-nb"], Budget(sizes=(4, 1000, None), seeds_subsampled=2, seeds_full=1), train)
+    assert [(c.size, c.seed) for c in cells] == [(4, 0), (4, 1), (None, 0)]
+    small = subsample(train, 4, seed=0)
+    counts = dict(zip(*np.unique(train.labels, return_counts=True)))
+    assert dict(zip(*np.unique(small.labels, return_counts=True))) == {c: min(4, n) for c, n in counts.items()}
+    assert subsample(train, 4, seed=0).texts == small.texts and subsample(train, 4, seed=1).texts != small.texts
+
+
+def row(method, family, size, accuracy, seconds=1.0, n_train=100):
+    return {"method": method, "family": family, "size_per_class": size, "accuracy": accuracy, "seeds": 1,
+            "n_train": n_train, "train_seconds": seconds, "predict_texts_per_second": 100.0, "size_mb": 1.0}
+
+
+FIXTURE = [
+    row("tfidf-svm", "traditional", 16, 0.70, 0.5), row("tfidf-svm", "traditional", 64, 0.78, 0.5),
+    row("tfidf-svm", "traditional", None, 0.85, 1.0, 4000),
+    row("finetune", "fine-tuned", 16, 0.60, 20.0), row("finetune", "fine-tuned", 64, 0.80, 40.0),
+    row("finetune", "fine-tuned", None, 0.95, 200.0, 4000),
+    row("probe", "pretrained", 16, 0.65, 5.0), row("probe", "pretrained", 64, 0.74, 5.0),
+    row("probe", "pretrained", None, 0.84, 10.0, 4000),
+    row("pretrained-head", "pretrained", None, 0.17, 0.1, 4000),
+]
+
+
+def test_verdict_states_the_numbers():
+    assert crossover(FIXTURE, "accuracy") == (64, True)
+    lines = verdict(FIXTURE, "accuracy", "trec6", 6, {"p_value": 0.001})
+    text = "\n".join(lines)
+    assert "the most accurate method is **finetune**: accuracy 0.950" in text
+    assert "beats the best method without fine-tuning (tfidf-svm) by 10.0 points" in text
+    assert "a real difference" in text
+    assert "from 64 examples per class on; at 16 examples per class, tfidf-svm is ahead by 10.0 points at 1/40" in text
+    assert "200.0 s against 1.0 s for tfidf-svm (200× the time)" in text
+    assert "the same encoder reaches 0.840 (probe); fine-tuning adds 11.0 points" in text
+    assert "(pretrained-head) scores 0.170, against 0.167" in text
+    assert "**Ship finetune**" in text
+
+
+def test_verdict_recommends_the_cheap_method_when_fine_tuning_barely_helps():
+    rows = [r | {"accuracy": 0.855} if r["method"] == "finetune" and r["size_per_class"] is None else r for r in FIXTURE]
+    text = "\n".join(verdict(rows, "accuracy", "trec6", 6, {"p_value": 0.6}))
+    assert "not significant at 5%" in text and "**Ship tfidf-svm**" in text
+
+
+def test_bootstrap_interval_contains_the_point_estimate_and_mcnemar_counts_disagreements():
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 3, 300)
+    pred = np.where(rng.random(300) < 0.8, truth, (truth + 1) % 3)
+    low, high = bootstrap_interval(truth, pred, 3)["accuracy"]
+    assert low < (pred == truth).mean() < high and high - low < 0.15
+    test = mcnemar(truth, truth, pred)
+    assert test["only_first_right"] == int((pred != truth).sum()) and test["only_second_right"] == 0
+    assert test["p_value"] < 1e-6
