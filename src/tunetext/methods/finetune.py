@@ -64,7 +64,7 @@ class SequenceClassifier(torch.nn.Module):
 class FineTune(Method):
     """Fine-tune a pretrained encoder with a classification head (AdamW, warm-up + decay, bf16 where native)."""
 
-    uses_encoder = True
+    family = "fine-tuned"
     default_freeze_embeddings: ClassVar[bool] = False
     default_freeze_layers: ClassVar[int | str] = 0
 
