@@ -124,7 +124,7 @@ def test_cli_list_and_unknown_name(cache, monkeypatch):
     listed = runner.invoke(app, ["list"])
     assert listed.exit_code == 0 and "election-tweets" in listed.output and "AGPL-3.0" in listed.output
     shown = runner.invoke(app, ["show", "nope"])
-    assert shown.exit_code == 1 and "unknown dataset 'nope'" in shown.output
+    assert shown.exit_code == 2 and "unknown dataset 'nope'" in shown.output
 
 
 def test_cli_show_counts_classes_per_split(cache, fake_wheel):

