@@ -3,19 +3,52 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol, Sequence
 
 import numpy as np
 import pandas as pd
 
+from tunetext.data.dataset import Text
 from tunetext.data.loading import SUFFIXES, find_text_column, iter_table_chunks
-from tunetext.errors import DataError
+from tunetext.errors import ConfigError, DataError
 from tunetext.io import atomic_path
 from tunetext.methods.base import Method
 
 PREDICTED_COLUMN = "predicted_label"
+BACKENDS = ("auto", "torch", "onnx")
 
 
-def predict_frame(method: Method, frame: pd.DataFrame, text_column: str, text_pair_column: str | None = None) -> pd.DataFrame:
+class Predictor(Protocol):
+    """What prediction and serving need from a model: a `Method`, or an `OnnxClassifier`."""
+
+    classes_: np.ndarray
+
+    def predict_proba(self, texts: Sequence[Text]) -> np.ndarray: ...
+
+
+def resolve_backend(model_dir: str | Path, backend: str = "auto") -> str:
+    """"torch": the saved method itself (PyTorch for transformers, scikit-learn for TF-IDF); "onnx": its
+    export in DIR/onnx (`tunetext export DIR --onnx`); "auto": the export when there is one (several
+    times faster on CPU, parity-checked when it was written), else the method."""
+    from tunetext.export.onnx import has_export
+
+    if backend not in BACKENDS:
+        raise ConfigError(f"backend={backend!r}; use one of {', '.join(BACKENDS)}.")
+    if backend == "auto":
+        return "onnx" if has_export(model_dir) else "torch"
+    return backend
+
+
+def load_predictor(model_dir: str | Path, backend: str = "auto") -> Predictor:
+    """The model in `model_dir`, run by `backend` (see `resolve_backend`)."""
+    from tunetext.export.onnx import OnnxClassifier
+
+    if resolve_backend(model_dir, backend) == "onnx":
+        return OnnxClassifier.load(model_dir)
+    return Method.load(model_dir)
+
+
+def predict_frame(method: Predictor, frame: pd.DataFrame, text_column: str, text_pair_column: str | None = None) -> pd.DataFrame:
     """`frame` with the predicted label and one `proba_<class>` column per class appended."""
     texts = frame[text_column].fillna("").astype(str).tolist()
     if text_pair_column is not None:
@@ -29,7 +62,7 @@ def predict_frame(method: Method, frame: pd.DataFrame, text_column: str, text_pa
 
 
 def predict_file(
-    method: Method,
+    method: Predictor,
     data: str | Path,
     out: str | Path,
     *,

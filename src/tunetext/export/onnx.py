@@ -1,0 +1,231 @@
+"""ONNX export of a fine-tuned transformer, optional int8 dynamic quantisation, and a parity check.
+
+The export is written to DIR/onnx/ inside the model folder it came from: retraining into DIR replaces the
+folder whole, so an export can never outlive the weights it was made from. `OnnxClassifier` reads it back
+behind the same `classes_` / `predict_proba` interface as a `Method`, reusing the model's tokenizer.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from tunetext import __version__
+from tunetext.data.dataset import Text
+from tunetext.encoders import configure_threads, load_tokenizer, pad_batch, tokenize
+from tunetext.errors import ConfigError, TunetextError
+from tunetext.io import atomic_dir, read_json, write_json
+from tunetext.methods.base import METADATA_FILE
+
+EXPORT_DIR = "onnx"
+EXPORT_FILE = "export.json"
+FP32_FILE = "model.onnx"
+INT8_FILE = "model.int8.onnx"
+QUANTIZATIONS = ("int8",)
+OPSET = 17
+
+SAMPLE_TEXTS = (
+    "What is the capital of Australia?",
+    "Who wrote the novel Pride and Prejudice, and in which year was it first published?",
+    "great",
+    "The service was slow and the food arrived cold, but the staff apologised and refunded us.",
+    "How many kilometres is it from the Earth to the Moon?",
+    "Breaking: markets fall sharply after the central bank raises interest rates by half a point.",
+    "I can't believe how good this film is!!! Best thing I've seen all year #cinema",
+    "Call 0800 123 456 now to claim your free prize, offer ends tonight.",
+    "Define the word 'photosynthesis'.",
+    "The committee will meet on Thursday to review the budget proposal and vote on the amendments.",
+    "meh",
+    "Why do cats purr when they are happy, and sometimes when they are hurt?",
+    "Le train part à huit heures du matin.",
+    "Our quarterly revenue grew 12% year over year, driven by strong demand in Asia and Europe.",
+    "Where is the tallest building in the world?",
+    "This product broke after two days. Do not buy.",
+)
+"""Built-in parity sample: questions, reviews, news, spam, one word and a non-English line, long and short."""
+class MissingExtraError(TunetextError, ImportError):
+    """An optional dependency group is not installed; the message names the `pip install` that fixes it."""
+
+
+def has_export(model_dir: str | Path) -> bool:
+    return (Path(model_dir) / EXPORT_DIR / EXPORT_FILE).exists()
+
+
+def export_onnx(model_dir: str | Path, *, quantize: str | None = None, sample_texts: Sequence[Text] | None = None) -> dict:
+    """Export DIR's model to DIR/onnx/ (fp32, plus int8 with `quantize="int8"`); returns the export metadata.
+
+    Each file's parity with the PyTorch model in fp32 (largest probability difference, label agreement)
+    on `sample_texts` (default `SAMPLE_TEXTS`) is measured here and stored in DIR/onnx/export.json.
+    """
+    if quantize not in (None, *QUANTIZATIONS):
+        raise ConfigError(f"quantize={quantize!r}; use one of {', '.join(QUANTIZATIONS)} or none.")
+    model_dir = Path(model_dir)
+    method = _load_exportable(model_dir)
+    texts = list(sample_texts) if sample_texts else list(SAMPLE_TEXTS)
+    ids = tokenize(method.tokenizer_, texts, method.max_length_)
+    pad_id = method.tokenizer_.pad_token_id
+    model = method.model_.cpu().eval()
+    reference = _softmax(_logits(model, ids, pad_id))
+
+    with atomic_dir(model_dir / EXPORT_DIR) as tmp:
+        _export_graph(model, tmp / FP32_FILE, method.tokenizer_, method.max_length_)
+        files = {FP32_FILE: "fp32"}
+        if quantize == "int8":
+            _quantize_int8(tmp / FP32_FILE, tmp / INT8_FILE)
+            files[INT8_FILE] = "int8"
+        parity = {}
+        for name in files:
+            proba = _softmax(_logits(_SessionModule(_session(tmp / name)), ids, pad_id))
+            parity[name] = {
+                "texts": len(texts),
+                "max_abs_diff": float(np.abs(proba - reference).max()),
+                "label_agreement": float((proba.argmax(1) == reference.argmax(1)).mean()),
+            }
+        onnx, onnxruntime = _import_onnx()
+        metadata = {
+            "format": "onnx",
+            "model": INT8_FILE if quantize == "int8" else FP32_FILE,
+            "files": {name: {"precision": precision, "parity": parity[name]} for name, precision in files.items()},
+            "parity_reference": "the PyTorch model in fp32",
+            "method": method.name,
+            "classes": method.classes_.tolist(),
+            "max_length": method.max_length_,
+            "opset": OPSET,
+            "versions": {"tunetext": __version__, "torch": torch.__version__, "onnx": onnx.__version__,
+                         "onnxruntime": onnxruntime.__version__},
+        }
+        write_json(tmp / EXPORT_FILE, metadata)
+    return metadata
+
+
+class OnnxClassifier:
+    """An ONNX export behind the predictor interface: `classes_` and float32 `predict_proba`."""
+
+    def __init__(self, model_path: str | Path, tokenizer, *, classes: Sequence[str], max_length: int, batch_size: int = 32):
+        self.session_ = _session(model_path)
+        self.tokenizer_ = tokenizer
+        self.classes_ = np.array(classes, dtype=object)
+        self.max_length_ = max_length
+        self.batch_size = batch_size
+
+    @classmethod
+    def load(cls, model_dir: str | Path, file: str | None = None) -> "OnnxClassifier":
+        """The export in DIR/onnx/: `file` (model.onnx or model.int8.onnx), by default the one export chose."""
+        model_dir = Path(model_dir)
+        if not has_export(model_dir):
+            raise FileNotFoundError(f"{model_dir} has no ONNX export ({EXPORT_DIR}/{EXPORT_FILE} is missing). "
+                                    f"Create one with `tunetext export {model_dir} --onnx`, or use --backend torch.")
+        meta = read_json(model_dir / EXPORT_DIR / EXPORT_FILE)
+        file = file or meta["model"]
+        if file not in meta["files"]:
+            raise ConfigError(f"{file!r} is not part of the export in {model_dir / EXPORT_DIR}; it has {', '.join(meta['files'])}.")
+        return cls(model_dir / EXPORT_DIR / file, load_tokenizer(str(model_dir)),
+                   classes=meta["classes"], max_length=meta["max_length"])
+
+    def predict_proba(self, texts: Sequence[Text]) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, len(self.classes_)), dtype=np.float32)
+        ids = tokenize(self.tokenizer_, texts, self.max_length_)
+        return _softmax(_logits(_SessionModule(self.session_), ids, self.tokenizer_.pad_token_id, self.batch_size))
+
+
+class _SessionModule(torch.nn.Module):
+    """An ONNX Runtime session as a module, so `predict_logits` batches it exactly as it batches PyTorch."""
+
+    def __init__(self, session) -> None:
+        super().__init__()
+        self.session = session
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        feeds = {"input_ids": input_ids.numpy(), "attention_mask": attention_mask.numpy()}
+        return torch.from_numpy(self.session.run(None, feeds)[0])
+
+
+def _logits(model: torch.nn.Module, ids: list[list[int]], pad_id: int, batch_size: int = 32) -> np.ndarray:
+    from tunetext.training.loop import predict_logits
+
+    with torch.inference_mode():
+        return predict_logits(model, ids, batch_size=batch_size, pad_id=pad_id)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    return torch.softmax(torch.from_numpy(logits), dim=1).numpy()
+
+
+def _load_exportable(model_dir: Path):
+    """Load DIR's method if it is a fine-tuned transformer; for any other method, say why not and what to do."""
+    from tunetext.methods import Method, get_method_class, list_methods
+    from tunetext.methods.finetune import FineTune
+
+    if not (model_dir / METADATA_FILE).exists():
+        return Method.load(model_dir)  # raises its own "not a tunetext model directory" error
+    name = read_json(model_dir / METADATA_FILE)["method"]
+    if not issubclass(get_method_class(name), FineTune):
+        exportable = [m for m in list_methods() if issubclass(get_method_class(m), FineTune)]
+        raise ConfigError(f"{model_dir} holds a {name!r} model; ONNX export is for fine-tuned transformers "
+                          f"({', '.join(exportable)}), whose folder is a Hugging Face model. "
+                          f"Serve or predict with this one as it is (--backend torch).")
+    _import_onnx()  # fail on a missing extra before loading the weights
+    return Method.load(model_dir)
+
+
+def _export_graph(model: torch.nn.Module, path: Path, tokenizer, max_length: int) -> None:
+    """Trace `model` to ONNX with dynamic batch and sequence axes.
+
+    The TorchScript exporter (dynamo=False) needs no onnxscript and takes seconds instead of a minute.
+    Tracing records one path through Python branches, so the example batch is padded (the path every
+    batch of real texts takes); the parity check afterwards would show any other divergence.
+    """
+    example = pad_batch(tokenize(tokenizer, ["a short text", "a longer text, so that the batch has padding"], max_length),
+                        tokenizer.pad_token_id)
+    axes = {0: "batch", 1: "sequence"}
+    with warnings.catch_warnings():
+        # The deprecation notice and the tracer's branch warnings are expected here; parity is checked instead.
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model, (example["input_ids"], example["attention_mask"]), str(path),
+            input_names=["input_ids", "attention_mask"], output_names=["logits"],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": {0: "batch"}},
+            opset_version=OPSET, dynamo=False,
+        )
+
+
+def _quantize_int8(source: Path, target: Path) -> None:
+    """Dynamic int8 quantisation of the matrix multiplications, per output channel.
+
+    Only MatMul: that is where the time goes; quantising the embedding lookup saves space, not time,
+    and costs accuracy.
+    """
+    import logging
+
+    _import_onnx()
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # quantize_dynamic logs a generic "consider pre-processing" warning
+    try:
+        quantize_dynamic(source, target, weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"])
+    finally:
+        root.setLevel(level)
+
+
+def _session(path: str | Path):
+    _, onnxruntime = _import_onnx()
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = configure_threads()  # ONNX Runtime, like PyTorch, can undercount in containers
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _import_onnx():
+    try:
+        import onnx
+        import onnxruntime
+    except ImportError as exc:
+        raise MissingExtraError(f"ONNX export and inference need {exc.name}: pip install tunetext[onnx]") from None
+    return onnx, onnxruntime
