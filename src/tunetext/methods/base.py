@@ -46,6 +46,7 @@ class Method(BaseEstimator):
     ) -> "Method":
         """Learn from `texts` and `labels`; `validation` is used by methods that early-stop."""
         texts, labels = _check_training_data(texts, labels)
+        texts = self._preprocess(texts)
         self.classes_ = np.array(sorted(set(labels)), dtype=object)
         start = time.perf_counter()
         self._fit(texts, labels, validation)
@@ -58,7 +59,7 @@ class Method(BaseEstimator):
         texts = list(texts)
         if not texts:
             return np.zeros((0, len(self.classes_)), dtype=np.float32)
-        proba = np.asarray(self._predict_proba(texts), dtype=np.float32)
+        proba = np.asarray(self._predict_proba(self._preprocess(texts)), dtype=np.float32)
         return proba / proba.sum(axis=1, keepdims=True)
 
     def predict(self, texts: Sequence[Text]) -> np.ndarray:
@@ -89,7 +90,7 @@ class Method(BaseEstimator):
             )
         meta = read_json(meta_path)
         method_cls = get_method_class(meta["method"]) if cls is Method else cls
-        method = method_cls(**_restore_tuples(method_cls, meta["params"]))
+        method = method_cls(**_restore_tuples(meta["params"]))
         method.classes_ = np.array(meta["classes"], dtype=object)
         method.train_seconds_ = meta.get("train_seconds")
         method._load_state(directory)
@@ -118,15 +119,24 @@ class Method(BaseEstimator):
             "tunetext_version": __version__,
         }
 
+    def _preprocess(self, texts: list[Text]) -> list[Text]:
+        """Apply the `preprocess` hyperparameter, for methods that declare one, to every text (and pair)."""
+        spec = getattr(self, "preprocess", None)
+        if spec is None:
+            return texts
+        from tunetext.preprocessing import get_normaliser
+
+        normalise = get_normaliser(spec)
+        return [tuple(map(normalise, text)) if isinstance(text, tuple) else normalise(text) for text in texts]
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "classes_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(texts, labels) first.")
 
 
-def _restore_tuples(method_cls: type, params: dict) -> dict:
-    """JSON turns tuples into lists; give back tuples where the default is one, so params round-trip."""
-    defaults = method_cls().get_params(deep=False)
-    return {k: tuple(v) if isinstance(defaults.get(k), tuple) and isinstance(v, list) else v for k, v in params.items()}
+def _restore_tuples(params: dict) -> dict:
+    """JSON turns tuples into lists; sequence hyperparameters are tuples (immutable, hashable), so give them back."""
+    return {key: tuple(value) if isinstance(value, list) else value for key, value in params.items()}
 
 
 def _check_training_data(texts: Sequence[Text], labels: Sequence[Any]) -> tuple[list[Text], list[str]]:
