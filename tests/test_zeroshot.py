@@ -61,7 +61,7 @@ def test_temperature_sharpens_without_changing_the_ranking():
 
 
 def test_save_load_gives_identical_probabilities(tmp_path):
-    zeroshot = make_method("zeroshot", templates=["{} news"]).fit(NEWS, LABELS)
+    zeroshot = make_method("zeroshot", templates=("{} news",)).fit(NEWS, LABELS)
     loaded = Method.load(zeroshot.save(tmp_path / "zs"))
     assert loaded.get_params() == zeroshot.get_params()
     np.testing.assert_array_equal(loaded.predict_proba(NEWS), zeroshot.predict_proba(NEWS))

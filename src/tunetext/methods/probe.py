@@ -37,7 +37,7 @@ class Probe(Method):
         *,
         model: str = "minilm",
         pooling: str = "mean",
-        max_length: int = 128,
+        max_length: int = 256,
         C: float = 0.01,
         class_weight: str | dict | None = None,
         max_iter: int = 2000,
