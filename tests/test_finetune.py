@@ -134,5 +134,5 @@ def test_minilm_learns_trec6_from_a_small_slice(real_slice):
     train, test = real_slice("trec6", "train"), real_slice("trec6", "test")
     method = make_method("finetune", seed=0).fit(train.texts, train.labels)
     accuracy = float((method.predict(test.texts) == np.array(test.labels, dtype=object)).mean())
-    # 600 examples, default settings; measured 0.xx. TF-IDF + linear SVM gets about 0.7 on this slice.
+    # 600 examples, default settings. Floor set from the full-data figures (~0.95), with room for the small slice.
     assert accuracy >= 0.80

@@ -1,0 +1,180 @@
+"""Training throughput: the seeds' Hugging Face `Trainer` recipe against tunetext's `finetune`, same model and data.
+
+    python benchmarks/train_throughput.py            # trec6 + election-tweets, 2,000 examples, 2 epochs
+    python benchmarks/train_throughput.py --quick    # 256 examples, 1 epoch: a smoke run
+    python benchmarks/train_throughput.py --limit 1000 --epochs 1 --datasets trec6 --out results.json
+
+Arms, each in its own child process so its peak RSS is its own (read with `os.wait4`):
+  recipe    `transformers.Trainer`, fp32, `padding="max_length"` at 128 tokens, batch 32, lr 5e-5
+  tunetext  `make_method("finetune", epochs=E)`, everything else at its defaults
+Both train for the same epochs on the same examples; test accuracy is on the dataset's whole test split.
+Useful FLOP/s counts only real (non-padding) tokens: 6 · non-embedding parameters · real tokens / second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ARMS = ("recipe", "tunetext")
+
+
+def run_recipe(train, test, epochs: int) -> dict:
+    """The seeds' recipe, as written there: Trainer, fp32, every text padded to 128 tokens, batch 32."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, Trainer, TrainingArguments
+
+    from tunetext.encoders import resolve_model_path
+
+    path = resolve_model_path()
+    classes = sorted(set(train.labels))
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=len(classes))
+
+    class Padded(torch.utils.data.Dataset):
+        def __init__(self, data):
+            self.enc = tokenizer(list(data.texts), padding="max_length", truncation=True, max_length=128)
+            self.labels = [classes.index(y) for y in data.labels]
+
+        def __len__(self):
+            return len(self.labels)
+
+        def __getitem__(self, i):
+            item = {k: torch.tensor(v[i]) for k, v in self.enc.items()}
+            item["labels"] = torch.tensor(self.labels[i])
+            return item
+
+    args = TrainingArguments(
+        output_dir=tempfile.mkdtemp(), per_device_train_batch_size=32, per_device_eval_batch_size=32,
+        num_train_epochs=epochs, learning_rate=5e-5, report_to=[], save_strategy="no", logging_strategy="no",
+        disable_tqdm=True, seed=0,
+    )
+    train_set = Padded(train)
+    trainer = Trainer(model=model, args=args, train_dataset=train_set)
+    seconds = trainer.train().metrics["train_runtime"]
+    predicted = trainer.predict(Padded(test)).predictions.argmax(axis=1)
+    return {
+        "train_seconds": seconds,
+        "accuracy": float(np.mean(np.array(classes)[predicted] == np.array(test.labels))),
+        "real_tokens": int(sum(sum(mask) for mask in train_set.enc["attention_mask"])) * epochs,
+        "non_embedding_params": _non_embedding_params(model),
+        "max_length": 128,
+    }
+
+
+def run_tunetext(train, test, epochs: int) -> dict:
+    from tunetext.encoders import tokenize
+    from tunetext.methods import make_method
+
+    method = make_method("finetune", epochs=epochs).fit(train.texts, train.labels)
+    accuracy = float(np.mean(method.predict(test.texts) == np.array(test.labels, dtype=object)))
+    lengths = [len(ids) for ids in tokenize(method.tokenizer_, train.texts, method.max_length_)]
+    return {
+        "train_seconds": method.train_seconds_,  # all of fit: model loading and tokenization included
+        "accuracy": accuracy,
+        "real_tokens": int(sum(lengths)) * epochs,
+        "non_embedding_params": _non_embedding_params(method.model_),
+        "max_length": method.max_length_,
+    }
+
+
+def _non_embedding_params(model) -> int:
+    return sum(p.numel() for name, p in model.named_parameters() if "embeddings." not in name)
+
+
+def child(arm: str, dataset: str, limit: int | None, epochs: int, result_path: str) -> None:
+    from tunetext.data import load_splits
+
+    splits = load_splits(dataset)
+    train = splits.train if limit is None else splits.train.subset(range(min(limit, len(splits.train))))
+    result = {"recipe": run_recipe, "tunetext": run_tunetext}[arm](train, splits.test, epochs)
+    result.update(arm=arm, dataset=dataset, examples=len(train), epochs=epochs,
+                  samples_per_s=len(train) * epochs / result["train_seconds"])
+    result["useful_tflops"] = 6 * result["non_embedding_params"] * result["real_tokens"] / result["train_seconds"] / 1e12
+    with open(result_path, "w") as f:
+        json.dump(result, f)
+
+
+def measure(arm: str, dataset: str, limit: int | None, epochs: int) -> dict:
+    """Run one arm in a fresh child process; add its peak RSS (this child's own, from wait4)."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        result_path = f.name
+    command = [sys.executable, __file__, "--arm", arm, "--datasets", dataset, "--epochs", str(epochs), "--result", result_path]
+    if limit is not None:
+        command += ["--limit", str(limit)]
+    started = time.perf_counter()
+    process = subprocess.Popen(command)
+    _, status, usage = os.wait4(process.pid, 0)
+    if status != 0:
+        raise SystemExit(f"the {arm} arm on {dataset} failed (exit status {status}); its output is above.")
+    with open(result_path) as f:
+        result = json.load(f)
+    os.unlink(result_path)
+    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # Linux reports KiB
+    result["wall_seconds"] = time.perf_counter() - started
+    return result
+
+
+def report(results: list[dict]) -> dict:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Training throughput: HF Trainer recipe vs tunetext finetune")
+    for column in ("dataset", "arm", "examples×epochs", "max len", "samples/s", "peak RSS MB", "useful TFLOP/s", "test acc"):
+        table.add_column(column, justify="left" if column in ("dataset", "arm") else "right")
+    summary = {}
+    for dataset in dict.fromkeys(r["dataset"] for r in results):
+        arms = {r["arm"]: r for r in results if r["dataset"] == dataset}
+        for r in arms.values():
+            table.add_row(dataset, r["arm"], f"{r['examples']}×{r['epochs']}", str(r["max_length"]),
+                          f"{r['samples_per_s']:.1f}", f"{r['peak_rss_mb']:.0f}", f"{r['useful_tflops']:.3f}",
+                          f"{r['accuracy']:.4f}")
+        if set(arms) == set(ARMS):
+            ours, base = arms["tunetext"], arms["recipe"]
+            summary[dataset] = {
+                "throughput_ratio": ours["samples_per_s"] / base["samples_per_s"],
+                "memory_ratio": ours["peak_rss_mb"] / base["peak_rss_mb"],
+                "accuracy_delta": ours["accuracy"] - base["accuracy"],
+            }
+            s = summary[dataset]
+            table.add_row(dataset, "ratio", "", "", f"{s['throughput_ratio']:.1f}×", f"{s['memory_ratio']:.2f}×", "",
+                          f"{s['accuracy_delta']:+.4f}", end_section=True)
+    Console(stderr=True).print(table)
+    return {"results": results, "summary": summary, "cpu_threads": os.cpu_count()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--datasets", default="trec6,election-tweets", help="comma-separated catalog names")
+    parser.add_argument("--limit", type=int, default=2000, help="training examples per dataset (0: all)")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="256 examples, 1 epoch")
+    parser.add_argument("--arms", default=",".join(ARMS))
+    parser.add_argument("--out", help="also write the JSON report here")
+    parser.add_argument("--arm", choices=ARMS, help=argparse.SUPPRESS)  # child mode
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    limit = args.limit or None
+    if args.quick:
+        limit, args.epochs = 256, 1
+    if args.arm:
+        return child(args.arm, args.datasets, limit, args.epochs, args.result)
+
+    results = [measure(arm, dataset, limit, args.epochs)
+               for dataset in args.datasets.split(",") for arm in args.arms.split(",")]
+    output = json.dumps(report(results), indent=2)
+    print(output)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(output + "\n")
+
+
+if __name__ == "__main__":
+    main()
