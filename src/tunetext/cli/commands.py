@@ -203,5 +203,7 @@ def methods() -> None:
     console.print(table)
 
 
+from tunetext.cli import deploy  # noqa: E402,F401  (registers `serve` and `export`)
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())
