@@ -35,6 +35,7 @@ from tunetext.methods.base import METADATA_FILE, Method
 from tunetext.methods.registry import register
 from tunetext.training.config import LoopConfig, OptimConfig
 from tunetext.training.loop import Encoded, precision_context, predict_logits, train
+from tunetext.training.mlm import AdaptConfig, adapted_encoder
 
 
 class SequenceClassifier(torch.nn.Module):
@@ -52,6 +53,7 @@ class SequenceClassifier(torch.nn.Module):
                 param.requires_grad_(False)  # unused by mean pooling: no gradient, no optimizer state
         self.hf = hf_model
         self.pooling = pooling
+        self.config = hf_model.config
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         if self.pooling == "cls":
@@ -99,6 +101,10 @@ class FineTune(Method):
         resume: bool = False,
         log_path: str | None = None,
         progress: bool = False,
+        preprocess: str | dict | None = None,
+        domain_tokens: bool = False,
+        adapt_mlm_steps: int = 0,
+        adapt_texts: str | None = None,
     ) -> None:
         self.model = model
         self.pooling = pooling
@@ -128,6 +134,10 @@ class FineTune(Method):
         self.resume = resume
         self.log_path = log_path
         self.progress = progress
+        self.preprocess = preprocess
+        self.domain_tokens = domain_tokens
+        self.adapt_mlm_steps = adapt_mlm_steps
+        self.adapt_texts = adapt_texts
 
     # ---- configuration ---------------------------------------------------------------------------
     def _optim_config(self) -> OptimConfig:
@@ -147,9 +157,13 @@ class FineTune(Method):
             log_path=self.log_path, progress=self.progress,
         )
 
+    def _adapt_config(self) -> AdaptConfig:
+        return AdaptConfig(domain_tokens=self.domain_tokens, mlm_steps=self.adapt_mlm_steps,
+                           texts_path=self.adapt_texts, preprocess=self.preprocess)
+
     # ---- Method hooks ----------------------------------------------------------------------------
     def _fit(self, texts: list[Text], labels: list[str], validation: LabeledTexts | None) -> None:
-        optim, loop = self._optim_config(), self._loop_config()  # validate before any heavy work
+        optim, loop, adapt = self._optim_config(), self._loop_config(), self._adapt_config()  # validate first
         if not 0 <= self.label_smoothing < 1:
             raise ConfigError(f"label_smoothing={self.label_smoothing!r} must be in [0, 1) (0.1 is usual).")
         if not 0 <= self.validation_fraction < 1:
@@ -158,8 +172,10 @@ class FineTune(Method):
         if validation is None and self.validation_fraction > 0:
             texts, labels, validation = _carve_validation(texts, labels, self.validation_fraction, self.seed)
 
-        path = resolve_model_path(self.model)
-        self.tokenizer_ = load_tokenizer(path)
+        with adapted_encoder(resolve_model_path(self.model), texts, adapt, seed=self.seed) as path:
+            self.tokenizer_ = load_tokenizer(path)
+            torch.manual_seed(self.seed)  # the head's initial weights
+            self.model_ = self._build_model(path)
         label_ids = {label: i for i, label in enumerate(self.classes_)}
         train_ids, self.max_length_ = self._tokenize_for_training(texts)
         data = Encoded(train_ids, np.array([label_ids[y] for y in labels]))
@@ -171,14 +187,10 @@ class FineTune(Method):
             val = Encoded(tokenize(self.tokenizer_, validation.texts, self.max_length_),
                           np.array([label_ids[str(y)] for y in validation.labels]))
 
-        torch.manual_seed(self.seed)  # the head's initial weights
-        self.model_ = SequenceClassifier(_load_hf_classifier(path, list(self.classes_)), self.pooling)
-        if self.pooling == "mean":
-            self.model_.hf.config.tunetext_pooling = "mean"
         weight = _class_weights(self.class_weight, data.labels, list(self.classes_))
         state = train(
-            self.model_, data, val, optim=optim, loop=loop, num_layers=self.model_.hf.config.num_hidden_layers,
-            pad_id=self.tokenizer_.pad_token_id, loss_fn=_cross_entropy(weight, self.label_smoothing),
+            self.model_, data, val, optim=optim, loop=loop, num_layers=self.model_.config.num_hidden_layers,
+            pad_id=self.tokenizer_.pad_token_id, loss_fn=self._loss_fn(weight),
         )
         self.history_ = state.history
         self.best_step_ = state.best_step
@@ -201,10 +213,24 @@ class FineTune(Method):
         self.max_length_ = read_json(directory / METADATA_FILE)["max_length"]
         self.tokenizer_ = load_tokenizer(str(directory))
         device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.model_ = SequenceClassifier(_load_hf_classifier(str(directory)), self.pooling).to(device).eval()
+        self.model_ = self._load_model(str(directory)).to(device).eval()
 
     def _metadata(self) -> dict:
         return {**super()._metadata(), "max_length": self.max_length_}
+
+    # ---- what subclasses change (the head, the loss) ---------------------------------------------
+    def _build_model(self, path: str) -> torch.nn.Module:
+        """A fresh module from `(input_ids, attention_mask)` to logits over `classes_`, with a `.config`."""
+        model = SequenceClassifier(_load_hf_classifier(path, list(self.classes_)), self.pooling)
+        if self.pooling == "mean":
+            model.hf.config.tunetext_pooling = "mean"
+        return model
+
+    def _load_model(self, directory: str) -> torch.nn.Module:
+        return SequenceClassifier(_load_hf_classifier(directory), self.pooling)
+
+    def _loss_fn(self, weight: torch.Tensor | None):
+        return _cross_entropy(weight, self.label_smoothing)
 
     # ---- helpers ---------------------------------------------------------------------------------
     def _tokenize_for_training(self, texts: list[Text]) -> tuple[list[list[int]], int]:

@@ -1,0 +1,75 @@
+"""Multi-task fine-tuning: task sampling, the per-task loss, and one model predicting for named tasks."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from tunetext.data import LabeledTexts
+from tunetext.errors import ConfigError
+from tunetext.methods import Method
+from tunetext.methods.multitask import MultiTask, TaskHeads, evaluate_tasks, pool_tasks, task_sample_sizes
+
+SIZES = {"big": 900, "mid": 90, "small": 10}
+
+
+@pytest.mark.parametrize("temperature, expected", [
+    (1.0, {"big": 900, "mid": 90, "small": 10}),     # proportional
+    (2.0, {"big": 703, "mid": 222, "small": 74}),   # n^(1/2): 30 : 9.5 : 3.2
+    (1e6, {"big": 333, "mid": 333, "small": 333}),  # towards uniform
+])
+def test_sampler_proportions(temperature, expected):
+    sizes = task_sample_sizes(SIZES, temperature)
+    assert sizes == pytest.approx(expected, abs=1)
+    assert abs(sum(sizes.values()) - 1000) <= 2
+
+
+def test_pooled_tasks_follow_the_sizes_and_prefix_labels():
+    tasks = {name: LabeledTexts([f"{name} {i}" for i in range(n)], ["a", "b"] * (n // 2)) for name, n in SIZES.items()}
+    pooled = pool_tasks(tasks, temperature=2.0, seed=0)
+    counts = {name: sum(label.startswith(name + ":") for label in pooled.labels) for name in SIZES}
+    assert counts == task_sample_sizes(SIZES, 2.0)
+    small = [text for text in pooled.texts if text.startswith("small")]
+    assert set(small) == set(tasks["small"].texts)  # oversampled: every example used, whole passes first
+    assert max(small.count(t) for t in set(small)) - min(small.count(t) for t in set(small)) <= 1
+    with pytest.raises(ConfigError, match="temperature=0 must be > 0"):
+        task_sample_sizes(SIZES, 0)
+
+
+def test_loss_is_a_softmax_within_each_task():
+    heads = TaskHeads(label_smoothing=0.0)
+    heads.classes_ = np.array(["q:HUM", "q:LOC", "q:NUM", "s:neg", "s:pos"], dtype=object)
+    logits, labels = torch.randn(4, 5), torch.tensor([0, 2, 3, 4])
+    expected = (F.cross_entropy(logits[:2, :3], labels[:2], reduction="sum")
+                + F.cross_entropy(logits[2:, 3:], labels[2:] - 3, reduction="sum")) / 4
+    torch.testing.assert_close(heads._loss_fn(None)(logits, labels), expected)
+
+
+def test_multitask_predicts_for_a_named_task_and_round_trips(tiny_bert_path, tmp_path):
+    sentiment = LabeledTexts(["good fine film", "bad awful film"] * 12, ["pos", "neg"] * 12)
+    questions = LabeledTexts(["where is the city", "who is the man", "how many are there"] * 8,
+                             ["LOC:city", "HUM", "NUM"] * 8)
+    model = MultiTask(temperature=2.0, model=tiny_bert_path, epochs=1, batch_size=8, precision="fp32")
+    model.fit({"sent": sentiment, "q": questions})
+    assert model.tasks == ["q", "sent"]
+    assert list(model.classes("q")) == ["HUM", "LOC:city", "NUM"]  # a ':' in a label is fine
+    proba = model.predict_proba(questions.texts[:3], "q")
+    assert proba.dtype == np.float32 and proba.shape == (3, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    assert set(model.predict(sentiment.texts, "sent")) <= {"pos", "neg"}
+    assert set(evaluate_tasks(model, {"sent": sentiment})) == {"sent"}
+
+    loaded = MultiTask.load(model.save(tmp_path / "mt"))
+    assert loaded.temperature == 2.0
+    np.testing.assert_array_equal(loaded.predict_proba(questions.texts, "q"), model.predict_proba(questions.texts, "q"))
+    assert Method.load(tmp_path / "mt").classes_.tolist()[0] == "q:HUM"  # also a plain finetune over task:label
+    with pytest.raises(ConfigError, match="unknown task 'spam'; this model was trained on: q, sent"):
+        loaded.predict(["x"], "spam")
+
+
+def test_multitask_needs_two_named_tasks():
+    data = LabeledTexts(["a", "b"], ["x", "y"])
+    with pytest.raises(ConfigError, match="two or more named tasks"):
+        MultiTask().fit({"only": data})
+    with pytest.raises(ConfigError, match="without ':' in the name"):
+        MultiTask().fit({"a:b": data, "c": data})
