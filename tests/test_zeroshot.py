@@ -32,7 +32,7 @@ def test_classifies_bbc_news_by_label_names_alone(real_slice):
     train, test = real_slice("bbc-news", "train"), real_slice("bbc-news", "test")  # train: only its labels are used
     zeroshot = make_method("zeroshot").fit(train.texts, train.labels)
     accuracy = np.mean(zeroshot.predict(test.texts) == np.array(test.labels, dtype=object))
-    assert accuracy >= 0.75  # 5 classes, majority class 0.23; 0.83 measured
+    assert accuracy >= 0.78  # 5 classes, majority class 0.23; 0.88 measured
 
 
 def test_fit_ignores_texts():
