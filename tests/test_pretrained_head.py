@@ -21,7 +21,8 @@ def test_untrained_head_is_near_chance_on_a_balanced_slice(tweets, tmp_path):
 
     loaded = Method.load(head.save(tmp_path / "head"))
     assert loaded.head_keys_ == ["classifier.bias", "classifier.weight"]
-    np.testing.assert_array_equal(loaded.predict_proba(test.texts[:20]), proba[:20])
+    texts = test.texts[:20]  # same batches on both sides: padding width changes the last float bits
+    np.testing.assert_array_equal(loaded.predict_proba(texts), head.predict_proba(texts))
 
 
 def test_the_seed_fixes_the_head(tweets):
