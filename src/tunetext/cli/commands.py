@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -36,7 +37,9 @@ def parse_params(pairs: list[str]) -> dict:
 @app.command()
 @friendly_errors
 def train(
-    data: str = typer.Option(..., "--data", "-d", help=DATA_HELP),
+    data: Optional[str] = typer.Option(None, "--data", "-d", help=DATA_HELP),
+    task: list[str] = typer.Option([], "--task", help="NAME=PATH|DATASET, twice or more instead of --data: "
+                                   "multi-task fine-tuning, one shared encoder and one head per task."),
     out: Path = typer.Option(..., "--out", "-o", help="Directory for the trained model and metrics.json."),
     method: str = typer.Option("tfidf-svm", "--method", "-m", help="A method name; see `tunetext methods`."),
     param: list[str] = typer.Option([], "--param", "-p", help="Hyperparameter as key=value (repeatable)."),
@@ -46,6 +49,8 @@ def train(
     label_column: Optional[str] = typer.Option(None, help="Label column (auto-detected by default)."),
     drop_empty: bool = typer.Option(False, help="Skip rows with empty texts or labels instead of stopping."),
     seed: int = typer.Option(0, help="Seed for the train/validation/test split."),
+    preprocess: Optional[str] = typer.Option(None, help="Normaliser applied at training and prediction: 'tweet'."),
+    adapt_mlm_steps: Optional[int] = typer.Option(None, help="Masked-LM steps on the training texts before fine-tuning."),
 ) -> None:
     """Fit a method, evaluate it on the test split, and save the model with DIR/metrics.json."""
     from tunetext.data import load_splits
@@ -55,8 +60,20 @@ def train(
     from tunetext.methods import make_method
 
     params = parse_params(param)
-    if model is not None:
-        params["model"] = model
+    options = {"model": model, "preprocess": preprocess, "adapt_mlm_steps": adapt_mlm_steps}
+    params |= {key: value for key, value in options.items() if value is not None}
+    if task:
+        from tunetext.methods.multitask import train_tasks
+
+        sources = dict(pair.partition("=")[::2] for pair in task)
+        with console.status(f"Multi-task fine-tuning on {', '.join(sources)}…"):
+            metrics = train_tasks(sources, out, split_seed=seed, **params)
+        for name, task_metrics in metrics["tasks"].items():
+            console.print(metrics_table(task_metrics, title=name))
+        console.print(f"Model and metrics saved to [bold]{out}[/]")
+        return
+    if data is None:
+        raise typer.BadParameter("pass --data PATH|DATASET, or --task NAME=PATH|DATASET twice or more for multi-task.")
     splits = load_splits(data, text_column=text_column, label_column=label_column,
                          text_pair_column=text_pair_column, drop_empty=drop_empty, seed=seed)
     estimator = make_method(method, **params)
@@ -133,7 +150,7 @@ def predict(
 @friendly_errors
 def compare(
     data: str = typer.Option("trec6", "--data", "-d", help=DATA_HELP),
-    methods: Optional[str] = typer.Option(None, help="Comma-separated method names (default: every registered method)."),
+    methods: Optional[str] = typer.Option(None, help="Comma-separated method names (default: the budget's: fast runs the main ones, full every registered method)."),
     budget: str = typer.Option("fast", help="fast: sizes 16/64/256/all per class, 3 seeds on subsamples; full: adds 1024, 5 and 3 seeds."),
     sizes: Optional[str] = typer.Option(None, help="Override the budget's examples per class, e.g. 16,64,all."),
     metric: str = typer.Option("accuracy", help="accuracy or f1_macro: ranks methods and drives the verdict."),
@@ -148,10 +165,10 @@ def compare(
     """Every method on one dataset, across training sizes and seeds: which approach to ship, and what it costs."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from tunetext.compare import BUDGETS, Budget, run_comparison
+    from tunetext.compare import BUDGETS, run_comparison
     from tunetext.methods import get_method_class, list_methods
 
-    names = [m.strip() for m in methods.split(",")] if methods else list_methods()
+    names = [m.strip() for m in methods.split(",")] if methods else None
     per_method: dict[str, dict] = {}
     for key, value in parse_params(param).items():
         name, dot, field = key.rpartition(".")
@@ -159,7 +176,7 @@ def compare(
             raise typer.BadParameter(f"--param {key}=...: name the method, e.g. --param finetune.{key}=...")
         per_method.setdefault(name, {})[field] = value
     if model is not None:
-        for name in names:
+        for name in names or list_methods():
             if "model" in get_method_class(name)().get_params():
                 per_method.setdefault(name, {})["model"] = model
     chosen = BUDGETS.get(budget)
@@ -167,7 +184,7 @@ def compare(
         raise typer.BadParameter(f"--budget {budget!r}: use one of {', '.join(BUDGETS)}")
     if sizes:
         parsed = tuple(None if s.strip() == "all" else int(s) for s in sizes.split(","))
-        chosen = Budget(sizes=parsed, seeds_subsampled=chosen.seeds_subsampled, seeds_full=chosen.seeds_full)
+        chosen = dataclasses.replace(chosen, sizes=parsed)
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as progress:

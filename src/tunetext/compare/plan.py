@@ -24,6 +24,8 @@ class Budget:
     sizes: tuple[int | None, ...]
     seeds_subsampled: int
     seeds_full: int
+    every_method: bool = False
+    """Run every registered method by default, not only those marked `in_fast_budget`."""
 
     def __post_init__(self) -> None:
         if not self.sizes or any(s is not None and s < 1 for s in self.sizes):
@@ -34,7 +36,7 @@ class Budget:
 
 BUDGETS = {
     "fast": Budget(sizes=(16, 64, 256, None), seeds_subsampled=3, seeds_full=1),
-    "full": Budget(sizes=(16, 64, 256, 1024, None), seeds_subsampled=5, seeds_full=3),
+    "full": Budget(sizes=(16, 64, 256, 1024, None), seeds_subsampled=5, seeds_full=3, every_method=True),
 }
 
 
@@ -64,7 +66,7 @@ def plan_cells(
     Sizes that would take the whole training split anyway collapse into 'all'; methods that don't learn
     from labels (zero-shot, an untrained head) run once, at full size.
     """
-    methods = methods or list_methods()
+    methods = methods or [m for m in list_methods() if budget.every_method or get_method_class(m).in_fast_budget]
     params = params or {}
     counts = np.unique(train.labels, return_counts=True)[1]
     sizes = [s for s in budget.sizes if s is None or s < counts.max()]

@@ -33,6 +33,9 @@ class Method(BaseEstimator):
     learns_from_labels: ClassVar[bool] = True
     """False for methods whose predictions don't depend on the training set (zero-shot, untrained head):
     compare runs them once instead of at every training-set size."""
+    in_fast_budget: ClassVar[bool] = True
+    """Whether `compare --budget fast` (the default) runs it; variants too costly for a 10-minute
+    CPU comparison say False and still run with `--budget full` or by name in `--methods`."""
 
     classes_: np.ndarray
 

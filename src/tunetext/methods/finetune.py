@@ -258,6 +258,7 @@ class FineTune(Method):
 class FineTunePartial(FineTune):
     """Fine-tune only the upper half of the encoder (embeddings and lower layers frozen) plus the head."""
 
+    in_fast_budget = False
     default_freeze_embeddings = True
     default_freeze_layers = "half"
 
