@@ -2,8 +2,11 @@
 
     python benchmarks/issue6_experiments.py finetext|multitask|tweet [--train N] [--seeds 0,1,2]
 
-Each writes benchmarks/results/issue6_<name>.json and prints a Markdown table. CPU budget: every arm
-trains on the same seeded subset of N training examples (default 500) and is scored on the full test split.
+Every arm trains on the same seeded subset of N training examples (default 500: CPU is scarce) and is
+scored on the dataset's full test split. Each finished run is appended to benchmarks/results/issue6.jsonl
+and skipped when any experiment asks for it again (the tweet experiment's raw-text arm is finetext's
+`finetune`), so interrupted experiments resume; the Markdown table (mean ± std over seeds) is printed
+from that file.
 """
 
 from __future__ import annotations
@@ -22,6 +25,30 @@ from tunetext.methods import make_method
 RESULTS = Path(__file__).parent / "results"
 FINETUNE = dict(epochs=2, batch_size=16)
 """Shared by every fine-tuned arm: 2 epochs of batches of 16 (63 steps on 500 examples)."""
+TWEET_ARMS = {
+    "finetune": {},
+    "finetune + normaliser": dict(preprocess="tweet"),
+    "finetune + normaliser + domain tokens": dict(preprocess="tweet", domain_tokens=True),
+    "finetune + normaliser + domain tokens + MLM (60 steps)": dict(preprocess="tweet", domain_tokens=True,
+                                                                    adapt_mlm_steps=60),
+}
+
+
+class Log:
+    """The experiment's JSONL file: finished runs, looked up by their key so none runs twice."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+    def run(self, key: dict, work) -> None:
+        if any(all(row.get(k) == v for k, v in key.items()) for row in self.rows):
+            return
+        row = {**key, **work()}
+        print(json.dumps(row), flush=True)
+        with open(self.path, "a") as handle:
+            handle.write(json.dumps(row) + "\n")
+        self.rows.append(row)
 
 
 def subset(name: str, n: int):
@@ -30,63 +57,59 @@ def subset(name: str, n: int):
     return splits.train.subset(np.sort(rows)), splits.test
 
 
-def run(method: str, train, test, **params) -> dict:
+def fit(method: str, train, test, **params) -> dict:
     metrics, _ = fit_and_evaluate(make_method(method, **params), train, test)
-    row = {"method": method, "params": params, "accuracy": metrics["accuracy"], "train_seconds": metrics["train_seconds"]}
-    print(json.dumps(row), flush=True)
-    return row
+    return {"accuracy": metrics["accuracy"], "train_seconds": metrics["train_seconds"]}
 
 
-def finetext(n: int, seeds: list[int]) -> list[dict]:
-    rows = []
-    for name in ("trec6", "rt-snippets", "election-tweets"):
-        train, test = subset(name, n)
+def finetext(log: Log, n: int, seeds: list[int]) -> None:
+    names = ("trec6", "rt-snippets", "election-tweets")
+    data = {name: subset(name, n) for name in names}
+    for name in names:  # frozen arms first: cheap once the features are cached
         for method in ("probe", "finetext-frozen"):
-            rows.append({"data": name, **run(method, train, test)})
-        for seed in seeds:
+            log.run({"data": name, "arm": method, "n": n}, lambda: fit(method, *data[name]))
+    for seed in seeds:  # seeds outermost, so a cut-short run still covers every dataset
+        for name in names:
             for method in ("finetune", "finetext"):
-                rows.append({"data": name, "seed": seed, **run(method, train, test, seed=seed, **FINETUNE)})
-    return rows
+                log.run({"data": name, "arm": method, "n": n, "seed": seed},
+                        lambda: fit(method, *data[name], seed=seed, **FINETUNE))
 
 
-def multitask(n: int, seeds: list[int]) -> list[dict]:
+def multitask(log: Log, n: int, seeds: list[int]) -> None:
     from tunetext.methods.multitask import MultiTask, evaluate_tasks
 
     data = {name: subset(name, n) for name in ("trec6", "rt-snippets", "sms-spam")}
-    rows = [{"data": name, "arm": "single", **run("finetune", train, test, seed=seeds[0], **FINETUNE)}
-            for name, (train, test) in data.items()]
-    for temperature in (1.0, 2.0):
-        start = time.perf_counter()
-        model = MultiTask(temperature=temperature, seed=seeds[0], **FINETUNE).fit({k: v[0] for k, v in data.items()})
-        seconds = time.perf_counter() - start
-        for name, metrics in evaluate_tasks(model, {k: v[1] for k, v in data.items()}).items():
-            row = {"data": name, "arm": f"multi T={temperature:g}", "accuracy": metrics["accuracy"], "train_seconds": seconds}
-            print(json.dumps(row), flush=True)
-            rows.append(row)
-    return rows
+    for seed in seeds:
+        for name, (train, test) in data.items():
+            log.run({"data": name, "arm": "finetune", "n": n, "seed": seed},
+                    lambda: fit("finetune", train, test, seed=seed, **FINETUNE))
+        key = {"arm": "multi-task", "n": n, "seed": seed}
+        if not any(all(row.get(k) == v for k, v in key.items()) for row in log.rows):
+            start = time.perf_counter()
+            model = MultiTask(seed=seed, **FINETUNE).fit({k: v[0] for k, v in data.items()})
+            seconds = time.perf_counter() - start
+            for name, metrics in evaluate_tasks(model, {k: v[1] for k, v in data.items()}).items():
+                log.run({"data": name, **key}, lambda: {"accuracy": metrics["accuracy"], "train_seconds": seconds})
 
 
-def tweet(n: int, seeds: list[int]) -> list[dict]:
+def tweet(log: Log, n: int, seeds: list[int]) -> None:
     train, test = subset("election-tweets", n)
-    arms = {
-        "raw text": {},
-        "+ normaliser": dict(preprocess="tweet"),
-        "+ domain tokens": dict(preprocess="tweet", domain_tokens=True),
-        "+ MLM adaptation (100 steps)": dict(preprocess="tweet", domain_tokens=True, adapt_mlm_steps=100),
-    }
-    return [{"data": "election-tweets", "arm": arm, "seed": seed, **run("finetune", train, test, seed=seed, **FINETUNE, **params)}
-            for seed in seeds for arm, params in arms.items()]
+    for seed in seeds:
+        for arm, params in TWEET_ARMS.items():
+            log.run({"data": "election-tweets", "arm": arm, "n": n, "seed": seed},
+                    lambda: fit("finetune", train, test, seed=seed, **FINETUNE, **params))
 
 
-def table(rows: list[dict], key: str) -> str:
-    """Mean ± std of accuracy (and mean train seconds) per (dataset, arm)."""
-    groups: dict[tuple[str, str], list[dict]] = {}
+def table(rows: list[dict]) -> str:
+    """Mean ± std of accuracy (and mean train seconds) per (dataset, arm, training examples)."""
+    groups: dict[tuple[str, str, int], list[dict]] = {}
     for row in rows:
-        groups.setdefault((row["data"], row.get(key) or row["method"]), []).append(row)
-    lines = ["| data | arm | accuracy | runs | train s |", "|---|---|---|---|---|"]
-    for (data, arm), group in groups.items():
+        groups.setdefault((row["data"], row["arm"], row["n"]), []).append(row)
+    lines = ["| data | arm | train examples | accuracy | runs | train s |", "|---|---|---|---|---|---|"]
+    for (data, arm, n), group in sorted(groups.items()):
         acc = np.array([r["accuracy"] for r in group])
-        lines.append(f"| {data} | {arm} | {acc.mean():.3f} ± {acc.std(ddof=1) if len(acc) > 1 else 0:.3f} | {len(acc)} "
+        spread = f" ± {acc.std(ddof=1):.3f}" if len(acc) > 1 else ""
+        lines.append(f"| {data} | {arm} | {n} | {acc.mean():.3f}{spread} | {len(acc)} "
                      f"| {np.mean([r['train_seconds'] for r in group]):.0f} |")
     return "\n".join(lines)
 
@@ -97,7 +120,7 @@ if __name__ == "__main__":
     parser.add_argument("--train", type=int, default=500)
     parser.add_argument("--seeds", default="0,1,2")
     args = parser.parse_args()
-    rows = globals()[args.experiment](args.train, [int(s) for s in args.seeds.split(",")])
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"issue6_{args.experiment}.json").write_text(json.dumps(rows, indent=1))
-    print(table(rows, "method" if args.experiment == "finetext" else "arm"))
+    log = Log(RESULTS / "issue6.jsonl")
+    globals()[args.experiment](log, args.train, [int(s) for s in args.seeds.split(",")])
+    print(table(log.rows))

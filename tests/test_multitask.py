@@ -1,6 +1,7 @@
 """Multi-task fine-tuning: task sampling, the per-task loss, and one model predicting for named tasks."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
@@ -73,3 +74,28 @@ def test_multitask_needs_two_named_tasks():
         MultiTask().fit({"only": data})
     with pytest.raises(ConfigError, match="without ':' in the name"):
         MultiTask().fit({"a:b": data, "c": data})
+
+
+def test_cli_trains_one_model_for_several_tasks(tiny_bert_path, real_slice, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from tunetext.cli import app
+    from tunetext.cli import commands  # noqa: F401  (registers the commands)
+
+    for name in ("trec6", "sms-spam"):
+        data = real_slice(name, "train", 60)
+        (tmp_path / name).mkdir()
+        pd.DataFrame({"text": data.texts, "label": data.labels}).to_csv(tmp_path / name / "train.csv", index=False)
+    out = tmp_path / "model"
+    result = CliRunner().invoke(app, [
+        "train", "--task", f"questions={tmp_path / 'trec6'}", "--task", f"spam={tmp_path / 'sms-spam'}",
+        "--out", str(out), "--model", tiny_bert_path, "--preprocess", "tweet",
+        "-p", "epochs=1", "-p", "batch_size=16", "-p", "temperature=2",
+    ])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["tasks"]) == {"questions", "spam"} and metrics["params"]["temperature"] == 2
+    loaded = MultiTask.load(out)
+    assert loaded.model_.preprocess == "tweet" and set(loaded.classes("spam")) == {"ham", "spam"}

@@ -82,6 +82,7 @@ class LayerAttentionClassifier(torch.nn.Module):
 class FineText(FineTune):
     """Fine-tune the encoder with a learned attention over all its layers (FineText) instead of the last [CLS]."""
 
+    in_fast_budget = False  # a second full fine-tuning: `compare --budget full` or `--methods finetext`
     layer_weights_: np.ndarray
 
     def _fit(self, texts: list[Text], labels: list[str], validation: LabeledTexts | None) -> None:

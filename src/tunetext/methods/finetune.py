@@ -9,6 +9,10 @@ so plain transformers would read such a folder with the (unused, untrained) pool
 Without a `validation` set, fit trains the full schedule and keeps the last weights (the linear schedule
 has decayed the lr to 0 by then): on small data every example is worth more in training than in a held-out
 set. Pass `validation_fraction` to carve a stratified validation set from train for early stopping instead.
+
+For social-media text: `preprocess="tweet"` normalises every text (at prediction too: it is saved with the
+model), `domain_tokens=True` adds its placeholders and frequent emoji to the vocabulary, and
+`adapt_mlm_steps=N` trains the encoder with masked-LM on the training texts (or `adapt_texts`) first.
 """
 
 from __future__ import annotations
