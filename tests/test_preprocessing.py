@@ -79,3 +79,25 @@ def test_a_saved_model_normalises_at_predict_time(tiny_bert_path, tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(raw), loaded.predict_proba(normalised))
     np.testing.assert_array_equal(loaded.predict_proba(raw), method.predict_proba(raw))
     assert "<user>" in loaded.tokenizer_.get_vocab()
+
+
+def test_the_base_class_normalises_train_validation_and_prediction_texts():
+    from tunetext.data import LabeledTexts
+
+    seen = {}
+
+    class Recorder(Method):
+        def __init__(self, *, preprocess=None):
+            self.preprocess = preprocess
+
+        def _fit(self, texts, labels, validation):
+            seen["train"], seen["validation"] = texts, validation.texts
+
+        def _predict_proba(self, texts):
+            seen["predict"] = texts
+            return np.ones((len(texts), 2))
+
+    method = Recorder(preprocess="tweet")
+    method.fit(["@a :)", ("#BigDay", "sooo")], ["x", "y"], validation=LabeledTexts(["www.x.org"], ["x"]))
+    method.predict(["@b"])
+    assert seen == {"train": ["<user> smile", ("big day", "soo")], "validation": ["<url>"], "predict": ["<user>"]}

@@ -50,6 +50,8 @@ class Method(BaseEstimator):
         """Learn from `texts` and `labels`; `validation` is used by methods that early-stop."""
         texts, labels = _check_training_data(texts, labels)
         texts = self._preprocess(texts)
+        if validation is not None:
+            validation = LabeledTexts(self._preprocess(list(validation.texts)), validation.labels, validation.source)
         self.classes_ = np.array(sorted(set(labels)), dtype=object)
         start = time.perf_counter()
         self._fit(texts, labels, validation)
