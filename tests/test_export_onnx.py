@@ -42,6 +42,21 @@ def test_export_writes_files_and_parity_metadata(tiny_dir):
     assert int8["max_abs_diff"] < 0.05
 
 
+def test_int8_quantises_all_but_the_first_layers(tiny_bert_path, tmp_path, monkeypatch):
+    import onnx
+
+    from tunetext.export import onnx as exporter
+
+    monkeypatch.setattr(exporter, "FP32_LAYERS", 1)  # the tiny BERT has 2 layers: quantise the second
+    texts, labels = varied_texts(16), ["a", "b"] * 8
+    make_method("finetune", model=tiny_bert_path, epochs=1, batch_size=8, precision="fp32").fit(texts, labels).save(tmp_path / "m")
+    export_onnx(tmp_path / "m", quantize="int8")
+    graph = onnx.load(str(tmp_path / "m" / "onnx" / "model.int8.onnx")).graph
+    weights = {w.name for w in graph.initializer}
+    float_layers = {n.name.split("/")[4] for n in graph.node if n.op_type == "MatMul" and n.input[1] in weights}
+    assert any(n.op_type == "MatMulInteger" for n in graph.node) and float_layers == {"layer.0"}
+
+
 @pytest.mark.parametrize("n", [1, 3, 70])
 def test_fp32_matches_pytorch_for_any_batch_and_length(tiny_dir, n):
     texts = varied_texts(n, seed=n)
@@ -108,7 +123,7 @@ def test_cli_export_with_data_sample(tiny_dir):
 @pytest.mark.slow
 def test_int8_agrees_with_pytorch_on_a_real_slice(real_slice, tmp_path):
     train, test = real_slice("trec6", "train"), real_slice("trec6", "test")
-    make_method("finetune", epochs=3, seed=0).fit(train.texts, train.labels).save(tmp_path / "model")
+    make_method("finetune", epochs=6, seed=0).fit(train.texts, train.labels).save(tmp_path / "model")  # 90% accurate
     meta = export_onnx(tmp_path / "model", quantize="int8", sample_texts=test.texts)
     fp32, int8 = meta["files"]["model.onnx"]["parity"], meta["files"]["model.int8.onnx"]["parity"]
     assert fp32["texts"] == len(test) == 300

@@ -7,6 +7,7 @@ behind the same `classes_` / `predict_proba` interface as a `Method`, reusing th
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 from typing import Sequence
@@ -27,6 +28,8 @@ FP32_FILE = "model.onnx"
 INT8_FILE = "model.int8.onnx"
 QUANTIZATIONS = ("int8",)
 OPSET = 17
+FP32_LAYERS = 2
+"""Encoder layers that int8 quantisation leaves in fp32 (see `_quantize_int8`)."""
 
 SAMPLE_TEXTS = (
     "What is the capital of Australia?",
@@ -90,6 +93,7 @@ def export_onnx(model_dir: str | Path, *, quantize: str | None = None, sample_te
             "format": "onnx",
             "model": INT8_FILE if quantize == "int8" else FP32_FILE,
             "files": {name: {"precision": precision, "parity": parity[name]} for name, precision in files.items()},
+            "int8_fp32_layers": FP32_LAYERS if quantize == "int8" else None,
             "parity_reference": "the PyTorch model in fp32",
             "method": method.name,
             "classes": method.classes_.tolist(),
@@ -196,21 +200,29 @@ def _export_graph(model: torch.nn.Module, path: Path, tokenizer, max_length: int
 
 
 def _quantize_int8(source: Path, target: Path) -> None:
-    """Dynamic int8 quantisation of the matrix multiplications, per output channel.
+    """Dynamic int8 quantisation of the weight matrix multiplications, per output channel, but for the first layers.
 
-    Only MatMul: that is where the time goes; quantising the embedding lookup saves space, not time,
-    and costs accuracy.
+    Only MatMul: that is where the time goes (quantising the embedding lookup saves space, not time). The first
+    `FP32_LAYERS` encoder layers stay fp32: their feed-forward inputs have the largest activation outliers
+    (max |x| 40-75 times the std in MiniLM), which one int8 scale per tensor cannot resolve. Quantising them
+    changed 2% of labels on trec6; keeping them changes under 1%, for about a third of the int8 speed-up.
     """
     import logging
 
-    _import_onnx()
+    onnx, _ = _import_onnx()
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    def in_first_layers(name: str) -> bool:  # node names carry the module path: /hf/bert/encoder/layer.0/...
+        layer = re.search(r"layer\.(\d+)/", name)
+        return layer is not None and int(layer.group(1)) < FP32_LAYERS
+
+    keep = [node.name for node in onnx.load(str(source)).graph.node if node.op_type == "MatMul" and in_first_layers(node.name)]
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.ERROR)  # quantize_dynamic logs a generic "consider pre-processing" warning
     try:
-        quantize_dynamic(source, target, weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"])
+        quantize_dynamic(source, target, weight_type=QuantType.QInt8, per_channel=True,
+                         op_types_to_quantize=["MatMul"], nodes_to_exclude=keep)
     finally:
         root.setLevel(level)
 
