@@ -9,12 +9,13 @@ same seeded batch order and takes its own slice of each batch, so `batch_size` i
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -29,6 +30,23 @@ from tunetext.training.optim import build_optimizer
 from tunetext.training.schedules import get_schedule, warmup_steps
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+_EVAL_LISTENERS: contextvars.ContextVar[tuple[Callable[[dict], None], ...]] = contextvars.ContextVar(
+    "tunetext_eval_listeners", default=()
+)
+
+
+@contextlib.contextmanager
+def on_evaluation(listener: Callable[[dict], None]) -> Iterator[None]:
+    """Call `listener(record)` after every validation of a `train` inside this block.
+
+    Lets a hyperparameter search see intermediate scores without a callback hyperparameter on every method;
+    the listener may raise (e.g. to prune the trial), which ends training.
+    """
+    token = _EVAL_LISTENERS.set(_EVAL_LISTENERS.get() + (listener,))
+    try:
+        yield
+    finally:
+        _EVAL_LISTENERS.reset(token)
 
 
 @dataclass(frozen=True)
@@ -138,6 +156,8 @@ def train(
             state.stopped_early = _update_best(state, metrics[loop.metric], loop, accelerator.unwrap_model(model))
             state.history.append({"step": state.step, **metrics})
             log.write({"step": state.step, "eval": metrics})
+            for listener in _EVAL_LISTENERS.get():
+                listener(state.history[-1])
         if loop.checkpoint_dir is not None and accelerator.is_main_process and (
             state.step % loop.checkpoint_every == 0 or state.step == total_steps or state.stopped_early
         ):
