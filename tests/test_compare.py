@@ -21,7 +21,7 @@ def splits(real_slice):
 
 def test_report_is_complete_and_a_rerun_reuses_every_cell(splits, tmp_path, tiny_bert_path, feature_cache):
     methods = ["tfidf-svm", "tfidf-nb", "zeroshot", "finetune"]
-    params = {"finetune": {"model": tiny_bert_path, "epochs": 1}, "zeroshot": {"model": tiny_bert_path}}
+    params = {"finetune": {"model": tiny_bert_path, "epochs": 1, "min_steps": 0}, "zeroshot": {"model": tiny_bert_path}}
     budget = Budget(sizes=(8, None), seeds_subsampled=2, seeds_full=1)
     summary = run_comparison(splits, out=tmp_path, methods=methods, budget=budget, params=params)
 

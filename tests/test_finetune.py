@@ -23,7 +23,7 @@ def toy_data(n: int = 64, seed: int = 0):
 
 
 def tiny(path, **params):
-    defaults = dict(model=path, epochs=2, batch_size=8, lr=1e-3, precision="fp32")
+    defaults = dict(model=path, epochs=2, min_steps=0, batch_size=8, lr=1e-3, precision="fp32")
     return make_method(params.pop("method", "finetune"), **{**defaults, **params})
 
 

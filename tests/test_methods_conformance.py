@@ -10,7 +10,7 @@ from tunetext.methods import Method, list_methods, make_method
 def small_params(name: str, tiny_bert_path: str) -> dict:
     """Plumbing runs on the tiny random BERT with the least training a method allows."""
     params = make_method(name).get_params()
-    fast = {"model": tiny_bert_path, "epochs": 1, "max_length": 32, "batch_size": 16}
+    fast = {"model": tiny_bert_path, "epochs": 1, "min_steps": 0, "max_length": 32, "batch_size": 16}
     return {key: value for key, value in fast.items() if key in params}
 
 

@@ -85,5 +85,11 @@ def test_resume_refuses_a_checkpoint_from_another_run(tiny_bert_path, tmp_path):
 
 def test_gradient_accumulation_counts_optimizer_steps(tiny_bert_path):
     texts, labels = toy_data(64)
-    method = make_method("finetune", model=tiny_bert_path, epochs=1, batch_size=8, grad_accum_steps=2)
+    method = make_method("finetune", model=tiny_bert_path, epochs=1, min_steps=0, batch_size=8, grad_accum_steps=2)
     assert method.fit(texts, labels).steps_ == 4
+
+
+def test_min_steps_gives_a_tiny_training_set_enough_updates(tiny_bert_path):
+    texts, labels = toy_data(16)
+    method = make_method("finetune", model=tiny_bert_path, epochs=1, min_steps=5, batch_size=8).fit(texts, labels)
+    assert method.steps_ == 5  # one epoch would be 2 steps

@@ -17,6 +17,10 @@ from tunetext.errors import ConfigError
 from tunetext.methods import get_method_class, list_methods
 
 
+FAMILY_ORDER = ("traditional", "pretrained", "fine-tuned")
+"""Cheapest first, so baselines are on screen (and on disk) within seconds of starting."""
+
+
 @dataclass(frozen=True)
 class Budget:
     """How much of the grid to run: sizes per class, and seeds at subsampled and at full size."""
@@ -67,6 +71,7 @@ def plan_cells(
     from labels (zero-shot, an untrained head) run once, at full size.
     """
     methods = methods or [m for m in list_methods() if budget.every_method or get_method_class(m).in_fast_budget]
+    methods = sorted(methods, key=lambda m: FAMILY_ORDER.index(get_method_class(m).family))
     params = params or {}
     counts = np.unique(train.labels, return_counts=True)[1]
     sizes = [s for s in budget.sizes if s is None or s < counts.max()]

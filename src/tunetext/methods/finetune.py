@@ -89,6 +89,7 @@ class FineTune(Method):
         freeze_embeddings: bool | None = None,
         freeze_layers: int | str | None = None,
         epochs: float = 4,
+        min_steps: int = 100,
         batch_size: int = 32,
         grad_accum_steps: int = 1,
         precision: str = "auto",
@@ -122,6 +123,7 @@ class FineTune(Method):
         self.freeze_embeddings = freeze_embeddings
         self.freeze_layers = freeze_layers
         self.epochs = epochs
+        self.min_steps = min_steps
         self.batch_size = batch_size
         self.grad_accum_steps = grad_accum_steps
         self.precision = precision
@@ -154,7 +156,7 @@ class FineTune(Method):
 
     def _loop_config(self) -> LoopConfig:
         return LoopConfig(
-            epochs=self.epochs, batch_size=self.batch_size, grad_accum_steps=self.grad_accum_steps,
+            epochs=self.epochs, min_steps=self.min_steps, batch_size=self.batch_size, grad_accum_steps=self.grad_accum_steps,
             precision=self.precision, seed=self.seed, eval_every=self.eval_every,
             eval_batch_size=self.eval_batch_size, metric=self.metric, patience=self.patience,
             checkpoint_dir=self.checkpoint_dir, checkpoint_every=self.checkpoint_every, resume=self.resume,

@@ -55,6 +55,8 @@ class LoopConfig:
     """How the loop runs: epochs and batches, precision, evaluation and early stopping, checkpoints, logging."""
 
     epochs: float = 3
+    min_steps: int = 0
+    """Train at least this many optimizer steps: a few epochs of a tiny training set are too few updates."""
     batch_size: int = 32
     grad_accum_steps: int = 1
     precision: str = "auto"
@@ -71,6 +73,7 @@ class LoopConfig:
 
     def __post_init__(self) -> None:
         _check(self.epochs > 0, f"epochs={self.epochs!r} must be > 0.")
+        _check(isinstance(self.min_steps, int) and self.min_steps >= 0, f"min_steps={self.min_steps!r} must be an int >= 0.")
         _check(isinstance(self.batch_size, int) and self.batch_size >= 1, f"batch_size={self.batch_size!r} must be an int >= 1.")
         _check(isinstance(self.grad_accum_steps, int) and self.grad_accum_steps >= 1,
                f"grad_accum_steps={self.grad_accum_steps!r} must be an int >= 1.")

@@ -86,7 +86,7 @@ def train(
     autocast = precision_context(loop.precision, accelerator.device)
 
     batches_per_epoch = math.ceil(len(data) / loop.batch_size)
-    total_steps = max(1, math.ceil(loop.epochs * batches_per_epoch / loop.grad_accum_steps))
+    total_steps = max(1, loop.min_steps, math.ceil(loop.epochs * batches_per_epoch / loop.grad_accum_steps))
     warmup = warmup_steps(optim.warmup, total_steps)
     schedule = get_schedule(optim.schedule)
     eval_every = loop.eval_every or math.ceil(batches_per_epoch / loop.grad_accum_steps)
