@@ -29,8 +29,8 @@ TWEET_ARMS = {
     "finetune": {},
     "finetune + normaliser": dict(preprocess="tweet"),
     "finetune + normaliser + domain tokens": dict(preprocess="tweet", domain_tokens=True),
-    "finetune + normaliser + domain tokens + MLM (60 steps)": dict(preprocess="tweet", domain_tokens=True,
-                                                                    adapt_mlm_steps=60),
+    "finetune + normaliser + domain tokens + MLM (30 steps)": dict(preprocess="tweet", domain_tokens=True,
+                                                                    adapt_mlm_steps=30),
 }
 
 
@@ -58,8 +58,12 @@ def subset(name: str, n: int):
 
 
 def fit(method: str, train, test, **params) -> dict:
-    metrics, _ = fit_and_evaluate(make_method(method, **params), train, test)
-    return {"accuracy": metrics["accuracy"], "train_seconds": metrics["train_seconds"]}
+    estimator = make_method(method, **params)
+    metrics, _ = fit_and_evaluate(estimator, train, test)
+    row = {"accuracy": metrics["accuracy"], "train_seconds": metrics["train_seconds"]}
+    if hasattr(estimator, "layer_weights_"):
+        row["layer_weights"] = np.round(estimator.layer_weights_, 3).tolist()
+    return row
 
 
 def finetext(log: Log, n: int, seeds: list[int]) -> None:

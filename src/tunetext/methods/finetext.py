@@ -64,6 +64,8 @@ class LayerAttentionClassifier(torch.nn.Module):
 
     def __init__(self, encoder, num_classes: int, pooling: str) -> None:
         super().__init__()
+        for param in getattr(encoder, "pooler", torch.nn.Module()).parameters():
+            param.requires_grad_(False)  # unused: no gradient (DDP would wait for one), no optimizer state
         self.encoder = encoder
         self.config = encoder.config
         self.pooling = pooling
