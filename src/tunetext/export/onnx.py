@@ -76,14 +76,13 @@ def export_onnx(model_dir: str | Path, *, quantize: str | None = None, sample_te
 
     with atomic_dir(model_dir / EXPORT_DIR) as tmp:
         _export_graph(model, tmp / FP32_FILE, method.tokenizer_, method.max_length_)
-        files = {FP32_FILE: "fp32"}
+        files = {FP32_FILE: {"precision": "fp32"}}
         if quantize == "int8":
             _quantize_int8(tmp / FP32_FILE, tmp / INT8_FILE)
-            files[INT8_FILE] = "int8"
-        parity = {}
-        for name in files:
+            files[INT8_FILE] = {"precision": "int8", "fp32_layers": FP32_LAYERS}
+        for name, info in files.items():
             proba = _softmax(_logits(_SessionModule(_session(tmp / name)), ids, pad_id))
-            parity[name] = {
+            info["parity"] = {
                 "texts": len(texts),
                 "max_abs_diff": float(np.abs(proba - reference).max()),
                 "label_agreement": float((proba.argmax(1) == reference.argmax(1)).mean()),
@@ -92,8 +91,7 @@ def export_onnx(model_dir: str | Path, *, quantize: str | None = None, sample_te
         metadata = {
             "format": "onnx",
             "model": INT8_FILE if quantize == "int8" else FP32_FILE,
-            "files": {name: {"precision": precision, "parity": parity[name]} for name, precision in files.items()},
-            "int8_fp32_layers": FP32_LAYERS if quantize == "int8" else None,
+            "files": files,
             "parity_reference": "the PyTorch model in fp32",
             "method": method.name,
             "classes": method.classes_.tolist(),

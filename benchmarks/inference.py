@@ -1,0 +1,252 @@
+"""Inference speed on CPU: Hugging Face `pipeline` against tunetext's backends, and the service under load.
+
+    python benchmarks/inference.py                 # trains a quick model per dataset (1,000 examples, 2 epochs)
+    python benchmarks/inference.py --quick         # 300 examples, 200 test texts, 300 service requests
+    python benchmarks/inference.py --model-dir trec6=runs/trec6 --out results.json
+
+Arms, on the same fine-tuned model and the dataset's test split (the model folder gets an ONNX export in DIR/onnx):
+  pipeline     `pipeline("text-classification", model=DIR)` with default settings (one text per forward pass)
+  torch        `Method.load(DIR).predict_proba`: length-sorted batches, bf16 autocast where the CPU has it
+               (so the int8 accuracy loss is measured against onnx-fp32, which equals PyTorch in fp32)
+  onnx-fp32    the ONNX export, same batching, in ONNX Runtime
+  onnx-int8    the same after dynamic int8 quantisation of the matrix multiplications
+texts/s is one call on the whole test split; latency is one text per call (p50/p99 over --latency-texts texts).
+Then `tunetext serve` runs in a child process on 127.0.0.1 and this process sends it a bounded load
+(--requests requests, one text each, --concurrency at a time, at most --load-seconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ARMS = ("pipeline", "torch", "onnx-fp32", "onnx-int8")
+
+
+def train_quick_model(dataset: str, size: int, epochs: float, into: Path) -> Path:
+    from tunetext.data import load_splits
+    from tunetext.methods import make_method
+
+    train = load_splits(dataset).train
+    train = train.subset(np.random.default_rng(0).permutation(len(train))[:size])  # catalog order may be by class
+    make_method("finetune", epochs=epochs).fit(train.texts, train.labels).save(into)
+    return into
+
+
+def load_arm(arm: str, model_dir: Path):
+    """A function from texts to labels for `arm`."""
+    from tunetext.export import OnnxClassifier
+    from tunetext.methods import Method
+
+    if arm == "pipeline":
+        from transformers import pipeline
+
+        pipe = pipeline("text-classification", model=str(model_dir))
+        return lambda texts: [result["label"] for result in pipe(list(texts))]
+    predictor = {"torch": lambda: Method.load(model_dir),
+                 "onnx-fp32": lambda: OnnxClassifier.load(model_dir, file="model.onnx"),
+                 "onnx-int8": lambda: OnnxClassifier.load(model_dir, file="model.int8.onnx")}[arm]()
+    return lambda texts: list(predictor.classes_[predictor.predict_proba(texts).argmax(axis=1)])
+
+
+def measure_arm(arm: str, model_dir: Path, texts: list[str], labels: list[str], latency_texts: int) -> dict:
+    predict = load_arm(arm, model_dir)
+    predict(texts[:16])  # warm-up: lazy initialisation, first-call allocations
+    start = time.perf_counter()
+    predicted = predict(texts)
+    seconds = time.perf_counter() - start
+    latencies = []
+    for text in texts[:latency_texts]:
+        start = time.perf_counter()
+        predict([text])
+        latencies.append(time.perf_counter() - start)
+    return {
+        "arm": arm,
+        "texts": len(texts),
+        "texts_per_s": len(texts) / seconds,
+        "p50_ms": float(np.percentile(latencies, 50) * 1000),
+        "p99_ms": float(np.percentile(latencies, 99) * 1000),
+        "accuracy": float(np.mean(np.array(predicted, dtype=object) == np.array(labels, dtype=object))),
+        "predicted": predicted,
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def load_test_service(model_dir: Path, texts: list[str], requests: int, concurrency: int, max_seconds: float) -> dict:
+    """Start `tunetext serve` on 127.0.0.1, send it a bounded load, stop it: latency, throughput, status counts."""
+    import httpx
+
+    port = free_port()
+    log = tempfile.NamedTemporaryFile(prefix="tunetext-serve-", suffix=".log", delete=False)
+    command = [sys.executable, "-c", "from tunetext.cli import app, deploy; app()",
+               "serve", str(model_dir), "--host", "127.0.0.1", "--port", str(port), "--access-log", os.devnull]
+    server = subprocess.Popen(command, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"tunetext serve did not start; its log is {log.name}")
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        return asyncio.run(_send_load(url, texts, requests, concurrency, max_seconds))
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
+
+
+async def _send_load(url: str, texts: list[str], requests: int, concurrency: int, max_seconds: float) -> dict:
+    import httpx
+
+    latencies, statuses, labels = [], {}, {}
+    next_request = 0
+    stop_at = time.monotonic() + max_seconds
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal next_request
+        while next_request < requests and time.monotonic() < stop_at:
+            i = next_request
+            next_request += 1
+            start = time.perf_counter()
+            response = await client.post("/predict", json={"text": texts[i % len(texts)]})
+            latencies.append(time.perf_counter() - start)
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            if response.status_code == 200:
+                labels[i] = response.json()["predictions"][0]["label"]
+
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        seconds = time.perf_counter() - start
+    return {
+        "requests": len(latencies),
+        "concurrency": concurrency,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "requests_per_s": len(latencies) / seconds,
+        "p50_ms": float(np.percentile(latencies, 50) * 1000),
+        "p99_ms": float(np.percentile(latencies, 99) * 1000),
+        "labels": labels,
+    }
+
+
+def run_dataset(dataset: str, model_dir: Path | None, args, workdir: Path) -> dict:
+    import torch
+
+    from tunetext.data import load_splits
+    from tunetext.export import export_onnx
+    from tunetext.training.loop import resolve_precision
+
+    test = load_splits(dataset).test
+    texts, labels = list(test.texts[: args.test_texts or None]), list(test.labels[: args.test_texts or None])
+    started = time.perf_counter()
+    if model_dir is None:
+        model_dir = train_quick_model(dataset, args.train_size, args.epochs, workdir / dataset)
+    train_seconds = time.perf_counter() - started
+    export = export_onnx(model_dir, quantize="int8", sample_texts=texts[:200])
+    arms = {}
+    for arm in ARMS:
+        arms[arm] = measure_arm(arm, model_dir, texts, labels, args.latency_texts)
+        print(f"{dataset} {arm}: {arms[arm]['texts_per_s']:.1f} texts/s", file=sys.stderr)
+    base = arms["pipeline"]
+    for result in arms.values():
+        result["speedup"] = result["texts_per_s"] / base["texts_per_s"]
+        result["latency_ratio"] = base["p50_ms"] / result["p50_ms"]
+    # fp32 is the reference: the torch arm may compute in bf16 (precision "auto" on a CPU with AMX).
+    int8, fp32 = arms["onnx-int8"], arms["onnx-fp32"]
+    summary = {
+        "int8_accuracy_loss_points": 100 * (fp32["accuracy"] - int8["accuracy"]),
+        "int8_label_agreement_with_fp32": float(np.mean(np.array(int8["predicted"]) == np.array(fp32["predicted"]))),
+        "int8_speedup_vs_pipeline": int8["speedup"],
+        "torch_precision": resolve_precision("auto", torch.device("cpu")),
+        "export_parity": {name: info["parity"] for name, info in export["files"].items()},
+        "train_seconds": train_seconds,
+    }
+    service = None
+    if args.requests:
+        service = load_test_service(model_dir, texts, args.requests, args.concurrency, args.load_seconds)
+        served = service.pop("labels")
+        service["label_agreement_with_offline_int8"] = float(np.mean([served[i] == int8["predicted"][i % len(texts)]
+                                                                      for i in served])) if served else None
+    for result in arms.values():
+        del result["predicted"]
+    return {"dataset": dataset, "model_dir": str(model_dir), "arms": arms, "summary": summary, "service": service}
+
+
+def report(results: list[dict]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(stderr=True)
+    table = Table(title="Inference on CPU: texts/s and latency (one text per call); ratios against HF pipeline")
+    for column in ("dataset", "arm", "texts", "texts/s", "× pipeline", "p50 ms", "p99 ms", "accuracy"):
+        table.add_column(column, justify="left" if column in ("dataset", "arm") else "right")
+    for result in results:
+        for i, r in enumerate(result["arms"].values()):
+            table.add_row(result["dataset"], r["arm"], str(r["texts"]), f"{r['texts_per_s']:.1f}", f"{r['speedup']:.1f}×",
+                          f"{r['p50_ms']:.1f}", f"{r['p99_ms']:.1f}", f"{r['accuracy']:.4f}",
+                          end_section=i == len(result["arms"]) - 1)
+    console.print(table)
+    service = Table(title="tunetext serve (auto backend: ONNX int8) under load from another process, 127.0.0.1")
+    for column in ("dataset", "requests", "concurrency", "statuses", "requests/s", "p50 ms", "p99 ms", "int8 loss vs fp32 (points)"):
+        service.add_column(column, justify="left" if column == "dataset" else "right")
+    for result in results:
+        s, loss = result["service"] or {}, result["summary"]["int8_accuracy_loss_points"]
+        service.add_row(result["dataset"], str(s.get("requests", "-")), str(s.get("concurrency", "-")),
+                        json.dumps(s.get("statuses", {})), f"{s.get('requests_per_s', 0):.1f}",
+                        f"{s.get('p50_ms', 0):.1f}", f"{s.get('p99_ms', 0):.1f}", f"{loss:+.2f}")
+    console.print(service)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--datasets", default="trec6,election-tweets", help="comma-separated catalog names")
+    parser.add_argument("--model-dir", action="append", default=[], metavar="DATASET=DIR",
+                        help="a fine-tuned model to use instead of training one (repeatable)")
+    parser.add_argument("--train-size", type=int, default=1000, help="training examples for the quick model")
+    parser.add_argument("--epochs", type=float, default=2, help="1 left trec6 at 50%% accuracy (1,000 examples)")
+    parser.add_argument("--test-texts", type=int, default=0, help="test texts per dataset (0: the whole split)")
+    parser.add_argument("--latency-texts", type=int, default=100, help="single-text calls per arm for p50/p99")
+    parser.add_argument("--requests", type=int, default=2000, help="service requests (0: skip the service)")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--load-seconds", type=float, default=120, help="the load stops after this, whatever is left")
+    parser.add_argument("--quick", action="store_true", help="300 examples, 200 test texts, 30 latency calls, 300 requests")
+    parser.add_argument("--out", help="also write the JSON report here")
+    args = parser.parse_args()
+    if args.quick:
+        args.train_size, args.test_texts, args.latency_texts, args.requests = 300, 200, 30, 300
+    given = dict(item.split("=", 1) for item in args.model_dir)
+    with tempfile.TemporaryDirectory(prefix="tunetext-bench-") as workdir:
+        results = [run_dataset(name, Path(given[name]) if name in given else None, args, Path(workdir))
+                   for name in args.datasets.split(",")]
+    report(results)
+    output = json.dumps({"results": results, "cpu_threads": len(os.sched_getaffinity(0))}, indent=2)
+    print(output)
+    if args.out:
+        Path(args.out).write_text(output + "\n")
+
+
+if __name__ == "__main__":
+    main()
