@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -41,7 +42,10 @@ def train(
     task: list[str] = typer.Option([], "--task", help="NAME=PATH|DATASET, twice or more instead of --data: "
                                    "multi-task fine-tuning, one shared encoder and one head per task."),
     out: Path = typer.Option(..., "--out", "-o", help="Directory for the trained model and metrics.json."),
-    method: str = typer.Option("tfidf-svm", "--method", "-m", help="A method name; see `tunetext methods`."),
+    method: Optional[str] = typer.Option(None, "--method", "-m", help="A method name; see `tunetext methods` "
+                                         "(default: the --config file's, else tfidf-svm)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="A JSON file written by `tunetext tune` (best.json): "
+                                          "its method and parameters; --method and --param given here win."),
     param: list[str] = typer.Option([], "--param", "-p", help="Hyperparameter as key=value (repeatable)."),
     model: Optional[str] = typer.Option(None, help="Encoder for transformer methods: 'minilm' or a local HF model folder."),
     text_column: Optional[str] = typer.Option(None, help="Text column (auto-detected by default)."),
@@ -51,6 +55,9 @@ def train(
     seed: int = typer.Option(0, help="Seed for the train/validation/test split."),
     preprocess: Optional[str] = typer.Option(None, help="Normaliser applied at training and prediction: 'tweet'."),
     adapt_mlm_steps: Optional[int] = typer.Option(None, help="Masked-LM steps on the training texts before fine-tuning."),
+    augment: Optional[str] = typer.Option(None, help="Augment the training split (never validation or test): "
+                                          "eda (word edits with embedding-neighbour synonyms) or mlm (masked-LM replacement)."),
+    augment_ratio: float = typer.Option(1.0, help="With --augment: new examples per training example."),
 ) -> None:
     """Fit a method, evaluate it on the test split, and save the model with DIR/metrics.json."""
     from tunetext.data import load_splits
@@ -60,6 +67,12 @@ def train(
     from tunetext.methods import make_method
 
     params = parse_params(param)
+    if config is not None:
+        from tunetext.tune import read_config
+
+        config_method, config_params = read_config(config)
+        method, params = method or config_method, config_params | params
+    method = method or "tfidf-svm"
     options = {"model": model, "preprocess": preprocess, "adapt_mlm_steps": adapt_mlm_steps}
     params |= {key: value for key, value in options.items() if value is not None}
     if task:
@@ -77,12 +90,23 @@ def train(
     splits = load_splits(data, text_column=text_column, label_column=label_column,
                          text_pair_column=text_pair_column, drop_empty=drop_empty, seed=seed)
     estimator = make_method(method, **params)
+    train_data = splits.train
+    if augment is not None:
+        from tunetext.augment import augment as augmented
+
+        with console.status(f"Augmenting the training split ({augment}, ratio {augment_ratio})…"):
+            train_data = augmented(splits.train, augment, augment_ratio, seed=seed, model=params.get("model", "minilm"))
+    # Under `accelerate launch` / torchrun every process trains its share; only the first one writes.
+    main_process = int(os.environ.get("RANK", "0")) == 0
     console.print(
-        f"[bold]{method}[/] on [bold]{splits.name}[/]: {len(splits.train):,} train, "
+        f"[bold]{method}[/] on [bold]{splits.name}[/]: {len(train_data):,} train, "
         f"{len(splits.validation or []):,} validation, {len(splits.test):,} test, {len(splits.classes)} classes"
     )
     with console.status(f"Training {method}…"):
-        metrics, _ = fit_and_evaluate(estimator, splits.train, splits.test, validation=splits.validation, save_to=out)
+        metrics, _ = fit_and_evaluate(estimator, train_data, splits.test, validation=splits.validation,
+                                      save_to=out if main_process else None)
+    if not main_process:
+        return
     metrics["data"] = splits.name
     write_json(out / "metrics.json", metrics)
     console.print(metrics_table(metrics), per_class_table(metrics))
@@ -220,7 +244,7 @@ def methods() -> None:
     console.print(table)
 
 
-from tunetext.cli import deploy  # noqa: E402,F401  (registers `serve` and `export`)
+from tunetext.cli import deploy, tune  # noqa: E402,F401  (registers `serve`, `export` and `tune`)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

@@ -12,6 +12,7 @@ import contextlib
 import contextvars
 import json
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +80,7 @@ def train(
     from accelerate import Accelerator
 
     accelerator = Accelerator()
+    _check_all_processes_joined(accelerator.num_processes)
     torch.manual_seed(loop.seed)  # dropout masks: the batch order has its own seeded generator
     optimizer = build_optimizer(model, optim, num_layers)
     model, optimizer = accelerator.prepare(model, optimizer)
@@ -236,6 +238,14 @@ def _update_best(state: TrainState, score: float, loop: LoopConfig, model: torch
         return False
     state.evals_without_improvement += 1
     return loop.patience is not None and state.evals_without_improvement >= loop.patience
+
+
+def _check_all_processes_joined(num_processes: int) -> None:
+    """A launcher started several processes but Accelerate sees one: each would train alone on every batch."""
+    launched = int(os.environ.get("WORLD_SIZE", "1"))
+    if launched > num_processes:
+        raise ConfigError(f"launched on {launched} processes but Accelerate runs {num_processes}: without GPUs set "
+                          "ACCELERATE_USE_CPU=1 (or use `accelerate launch --cpu`) so they train together over gloo.")
 
 
 def _check_same_run(saved: dict, current: dict, directory) -> None:

@@ -74,8 +74,9 @@ def adapted_encoder(model_path: str, texts: Sequence[Text], config: AdaptConfig,
         yield folder
 
 
-def adapt_mlm(encoder, tokenizer, texts: Sequence[str], config: AdaptConfig, *, seed: int = 0) -> None:
-    """Train `encoder` in place with masked-LM for `config.mlm_steps` steps (the head is discarded after)."""
+def adapt_mlm(encoder, tokenizer, texts: Sequence[str], config: AdaptConfig, *, seed: int = 0) -> "MaskedLM":
+    """Train `encoder` in place with masked-LM for `config.mlm_steps` steps; returns encoder + trained head
+    (fine-tuning discards the head; contextual augmentation predicts words with it)."""
     ids = tokenize(tokenizer, texts, min(512, tokenizer.model_max_length))
     ids = tokenize(tokenizer, texts, choose_max_length([len(seq) for seq in ids]))
     batches_per_epoch = math.ceil(len(ids) / config.mlm_batch_size)
@@ -87,6 +88,7 @@ def adapt_mlm(encoder, tokenizer, texts: Sequence[str], config: AdaptConfig, *, 
           optim=OptimConfig(lr=config.mlm_lr), loop=LoopConfig(epochs=epochs, batch_size=config.mlm_batch_size, seed=seed),
           loss_fn=lambda loss, _labels: loss, num_layers=encoder.config.num_hidden_layers, pad_id=tokenizer.pad_token_id)
     encoder.eval()
+    return model.eval()
 
 
 class MaskedLM(torch.nn.Module):
@@ -110,8 +112,11 @@ class MaskedLM(torch.nn.Module):
         inputs, targets = self.mask(input_ids)
         hidden = self.encoder(input_ids=inputs, attention_mask=attention_mask).last_hidden_state
         picked = targets >= 0  # score only the masked positions: the vocabulary projection is the costly part
-        logits = self.transform(hidden[picked]) @ self.encoder.get_input_embeddings().weight.T + self.bias
-        return F.cross_entropy(logits.float(), targets[picked])
+        return F.cross_entropy(self.word_logits(hidden[picked]).float(), targets[picked])
+
+    def word_logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Scores over the vocabulary for hidden states `(..., hidden)`: the decoder is the word embeddings."""
+        return self.transform(hidden) @ self.encoder.get_input_embeddings().weight.T + self.bias
 
     def mask(self, input_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """BERT's masking of `probability` of the real tokens; targets are -1 where nothing is predicted."""
