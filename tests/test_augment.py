@@ -59,3 +59,19 @@ def test_errors_say_what_to_do(eda):
         augment(data, eda, 0)
     with pytest.raises(ConfigError, match="text pairs. Drop --augment"):
         augment(LabeledTexts([("a", "b"), ("c", "d")], ["x", "y"]), eda)
+
+
+def test_cli_train_augments_the_training_split_only(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from tunetext.cli import app
+    from tunetext.cli import commands  # noqa: F401  (registers the commands)
+
+    args = ["train", "-d", "tests/data/trec6-train.csv", "-m", "tfidf-nb"]
+    plain = CliRunner().invoke(app, args + ["-o", str(tmp_path / "plain")])
+    result = CliRunner().invoke(app, args + ["-o", str(tmp_path / "eda"), "--augment", "eda", "--augment-ratio", "2"])
+    assert plain.exit_code == 0 and result.exit_code == 0, result.output
+    plain, augmented = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("plain", "eda"))
+    assert augmented["n_train"] == 3 * plain["n_train"] and augmented["n"] == plain["n"]

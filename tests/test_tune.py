@@ -106,3 +106,27 @@ def test_fine_tuning_reports_each_validation_so_weak_trials_can_be_pruned(tiny_b
     study = run_study(space, train, validation, trials=2, storage=f"sqlite:///{tmp_path / 'study.db'}", study_name="s")
     assert [sorted(t.intermediate_values) for t in study.trials] == [[0, 1], [0, 1]]
     assert sorted(study.trials[1].params) == ["lr", "warmup", "weight_decay"]
+
+
+def test_cli_tune_then_train_with_the_config(tmp_path):
+    from typer.testing import CliRunner
+
+    from tunetext.cli import app
+    from tunetext.cli import commands  # noqa: F401  (registers the commands)
+
+    data = "tests/data/trec6-train.csv"
+    runner = CliRunner()
+    result = runner.invoke(app, ["tune", "-m", "tfidf-nb", "-d", data, "-n", "2", "-o", str(tmp_path / "t")])
+    assert result.exit_code == 0, result.output
+    assert "validation accuracy: best" in result.output
+    config = json.loads((tmp_path / "t" / "best.json").read_text())
+    result = runner.invoke(app, ["train", "--config", str(tmp_path / "t" / "best.json"), "-d", data,
+                                 "-o", str(tmp_path / "m"), "-p", "min_df=2"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert metrics["method"] == "tfidf-nb" and metrics["params"]["alpha"] == config["params"]["alpha"]
+    assert metrics["params"]["min_df"] == 2  # --param wins over the config
+
+    (tmp_path / "bad.json").write_text(json.dumps({"method": "tfidf-nb", "parms": {}}))
+    result = runner.invoke(app, ["train", "--config", str(tmp_path / "bad.json"), "-d", data, "-o", str(tmp_path / "x")])
+    assert result.exit_code == 2 and "unknown keys ['parms']" in result.output
