@@ -13,8 +13,9 @@ import functools
 import hashlib
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -25,6 +26,20 @@ from tunetext.io import atomic_path
 
 POOLINGS = ("mean", "cls")
 _KEY_BYTES = 16
+
+
+_bypassed = False
+
+
+@contextmanager
+def bypass_cache() -> Iterator[None]:
+    """Encode everything afresh inside the block: for honest prediction-speed measurements."""
+    global _bypassed
+    previous, _bypassed = _bypassed, True
+    try:
+        yield
+    finally:
+        _bypassed = previous
 
 
 def cache_root() -> Path:
@@ -56,7 +71,7 @@ def encode(
         tokenizer, encoder = _load(path)
         return encoders.embed(encoder, tokenizer, batch, batch_size=batch_size, **settings)
 
-    if not cache:
+    if not cache or _bypassed:
         return run_encoder(texts)
     store = FeatureCache(cache_root() / "features" / _space_id(path, settings))
     keys = np.array([text_key(text) for text in texts], dtype=f"U{2 * _KEY_BYTES}")

@@ -159,12 +159,12 @@ def predict(
     text_column: Optional[str] = typer.Option(None, help="Text column (auto-detected by default)."),
     text_pair_column: Optional[str] = typer.Option(None, help="Second text column, for models trained on pairs."),
     chunk_size: int = typer.Option(10_000, help="Rows read, predicted and written at a time (bounds memory)."),
+    backend: str = typer.Option("auto", help="auto: the ONNX export when DIR has one (`tunetext export`), else torch; torch: the saved method; onnx."),
 ) -> None:
     """Label every row of a file: keeps the input columns, adds `predicted_label` and one probability per class."""
-    from tunetext.methods import Method
-    from tunetext.prediction import predict_file
+    from tunetext.prediction import load_predictor, predict_file
 
-    method = Method.load(model_dir)
+    method = load_predictor(model_dir, backend)
     rows = predict_file(method, data, out, text_column=text_column, text_pair_column=text_pair_column,
                         chunk_size=chunk_size, console=console)
     console.print(f"Labeled {rows:,} rows → [bold]{out}[/]")

@@ -23,24 +23,32 @@ def fit_and_evaluate(
     *,
     validation: LabeledTexts | None = None,
     save_to: str | Path | None = None,
+    time_prediction: bool = True,
 ) -> tuple[dict, np.ndarray]:
     """Fit `method`, evaluate it on `test`; return metrics plus cost figures, and the test probabilities.
 
-    The model is saved to `save_to` (or a temporary directory) so its size on disk is measured too.
+    The model is saved to `save_to` (or a temporary directory) so its size on disk is measured too;
+    a model that refers to an encoder folder instead of containing one is charged that folder's size.
+    Prediction speed is measured with the feature cache bypassed (test texts may be cached from an
+    earlier run); `time_prediction=False` skips that second, uncached pass.
     """
     from tunetext.data.loading import check_known_labels
+    from tunetext.features import bypass_cache
 
     check_known_labels(test.labels, train.classes, test.source or "test data")
     with PeakMemory() as memory, Stopwatch() as training:
         method.fit(train.texts, train.labels, validation=validation)
     with Stopwatch() as predicting:
         proba = method.predict_proba(test.texts)
+    if time_prediction:
+        with bypass_cache(), Stopwatch() as predicting:
+            method.predict_proba(test.texts)
     metrics = evaluate(test.labels, proba, method.classes_, texts=test.texts)
     if save_to is not None:
-        size = directory_size_bytes(method.save(save_to))
+        size = _deployed_bytes(method, method.save(save_to))
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            size = directory_size_bytes(method.save(Path(tmp) / "model"))
+            size = _deployed_bytes(method, method.save(Path(tmp) / "model"))
     metrics |= {
         "method": method.name,
         "params": method.get_params(deep=False),
@@ -51,3 +59,14 @@ def fit_and_evaluate(
         "size_mb": size / 2**20,
     }
     return metrics, proba
+
+
+def _deployed_bytes(method: Method, saved: Path) -> int:
+    """What shipping the model takes: its folder, plus the encoder folder it loads from, if it has no weights of its own."""
+    size = directory_size_bytes(saved)
+    encoder = method.get_params().get("model")
+    if encoder is not None and not (saved / "model.safetensors").exists():
+        from tunetext.encoders import resolve_model_path
+
+        size += directory_size_bytes(resolve_model_path(encoder))
+    return size
