@@ -83,6 +83,21 @@ def main() -> None:
                     with args.out.open("a") as f:
                         f.write(json.dumps(record) + "\n")
                     print(json.dumps(record), flush=True)
+    print(markdown_table([json.loads(line) for line in args.out.read_text().splitlines()]))
+
+
+def markdown_table(records: list[dict]) -> str:
+    """Mean test accuracy ± standard deviation over seeds; one row per (data, size, method), one column per augmentation."""
+    import pandas as pd
+
+    frame = pd.DataFrame(records)
+    stats = frame.groupby(["data", "size", "method", "augment"])["accuracy"].agg(["mean", "std", "count"])
+    cells = stats.apply(lambda r: f"{r['mean']:.3f} ± {r['std']:.3f} (n={int(r['count'])})", axis=1).unstack("augment")
+    kinds = [kind for kind in ("none", "eda", "mlm") if kind in cells]
+    lines = ["| data | size | method | " + " | ".join(kinds) + " |", "|---|---|---|" + "---|" * len(kinds)]
+    for (data, size, method), row in cells[kinds].fillna("").iterrows():
+        lines.append(f"| {data} | {size} | {method} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

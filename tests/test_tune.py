@@ -104,7 +104,9 @@ def test_fine_tuning_reports_each_validation_so_weak_trials_can_be_pruned(tiny_b
     space = SearchSpace.for_method("finetune", {"model": tiny_bert_path, "epochs": 2, "batch_size": 16,
                                                 "precision": "fp32", "freeze_layers": None})
     study = run_study(space, train, validation, trials=2, storage=f"sqlite:///{tmp_path / 'study.db'}", study_name="s")
-    assert [sorted(t.intermediate_values) for t in study.trials] == [[0, 1], [0, 1]]
+    for trial in study.trials:  # one report per validation (at least one per epoch), numbered from 0
+        steps = sorted(trial.intermediate_values)
+        assert len(steps) >= 2 and steps == list(range(len(steps)))
     assert sorted(study.trials[1].params) == ["lr", "warmup", "weight_decay"]
 
 
