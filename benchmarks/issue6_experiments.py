@@ -23,8 +23,8 @@ from tunetext.evaluation.experiment import fit_and_evaluate
 from tunetext.methods import make_method
 
 RESULTS = Path(__file__).parent / "results"
-FINETUNE = dict(epochs=2, batch_size=16)
-"""Shared by every fine-tuned arm: 2 epochs of batches of 16 (63 steps on 500 examples)."""
+FINETUNE = dict(epochs=2, batch_size=16, min_steps=0)
+"""Shared by every fine-tuned arm: 2 epochs of batches of 16 (63 steps on 500 examples), no step floor."""
 TWEET_ARMS = {
     "finetune": {},
     "finetune + normaliser": dict(preprocess="tweet"),
