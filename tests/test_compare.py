@@ -115,3 +115,14 @@ def test_bootstrap_interval_contains_the_point_estimate_and_mcnemar_counts_disag
     test = mcnemar(truth, truth, pred)
     assert test["only_first_right"] == int((pred != truth).sum()) and test["only_second_right"] == 0
     assert test["p_value"] < 1e-6
+
+
+def test_finetext_layer_weights_are_plotted(splits, tmp_path, tiny_bert_path, feature_cache):
+    budget = Budget(sizes=(None,), seeds_subsampled=1, seeds_full=1)
+    run_comparison(splits, out=tmp_path, methods=["tfidf-nb", "finetext-frozen"], budget=budget,
+                   params={"finetext-frozen": {"model": tiny_bert_path}})
+    cells = json.loads((tmp_path / "results.json").read_text())["cells"]
+    weights = next(c["layer_weights"] for c in cells if c["method"] == "finetext-frozen")
+    assert len(weights) == 3 and abs(sum(weights) - 1) < 1e-4  # tiny BERT: embeddings + 2 layers
+    assert (tmp_path / "layer_weights.png").read_bytes()[:4] == b"\x89PNG"
+    assert "FineText layer weights" in (tmp_path / "report.md").read_text()

@@ -58,6 +58,9 @@ def run_comparison(
                          f"{best['method']} on {splits.name} (test)", out / "confusion_best.png")),
         ("F1 per class", plots.per_class_f1(_best_per_family(rows, first_full, metric), out / "per_class_f1.png")),
     ]
+    layer_weights = {m: r["layer_weights"] for m, r in first_full.items() if "layer_weights" in r}
+    if layer_weights:
+        figures.append(("FineText layer weights", plots.layer_weights(layer_weights, out / "layer_weights.png")))
     summary = {
         "dataset": splits.name, "classes": classes, "metric": metric, "n_train": len(splits.train),
         "n_test": len(splits.test), "budget": budget.__dict__, "verdict": lines, "aggregated": rows,
