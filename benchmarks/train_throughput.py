@@ -6,7 +6,7 @@
 
 Arms, each in its own child process so its peak RSS is its own (read with `os.wait4`):
   recipe    `transformers.Trainer`, fp32, `padding="max_length"` at 128 tokens, batch 32, lr 5e-5
-  tunetext  `make_method("finetune", epochs=E)`, everything else at its defaults
+  tunetext  `make_method("finetune", epochs=E, min_steps=0)`: the same epochs as the recipe, everything else default
 Both train for the same epochs on the same examples; test accuracy is on the dataset's whole test split.
 Useful FLOP/s counts only real (non-padding) tokens: 6 · non-embedding parameters · real tokens / second.
 """
@@ -73,7 +73,7 @@ def run_tunetext(train, test, epochs: int) -> dict:
     from tunetext.encoders import tokenize
     from tunetext.methods import make_method
 
-    method = make_method("finetune", epochs=epochs).fit(train.texts, train.labels)
+    method = make_method("finetune", epochs=epochs, min_steps=0).fit(train.texts, train.labels)
     accuracy = float(np.mean(method.predict(test.texts) == np.array(test.labels, dtype=object)))
     lengths = [len(ids) for ids in tokenize(method.tokenizer_, train.texts, method.max_length_)]
     return {
