@@ -12,11 +12,14 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
+from scipy.special import softmax
 
 from tunetext import encoders
 from tunetext.data.dataset import LabeledTexts, Text
 from tunetext.methods.base import Method
+from tunetext.methods.finetune import SequenceClassifier
 from tunetext.methods.registry import register
+from tunetext.training.loop import predict_logits
 
 _HEAD_FILE = "head.safetensors"
 
@@ -55,11 +58,9 @@ class PretrainedHead(Method):
     @torch.inference_mode()
     def _predict_proba(self, texts: list[Text]) -> np.ndarray:
         ids = encoders.tokenize(self.tokenizer_, texts, self.max_length)
-        proba = np.empty((len(ids), len(self.classes_)), dtype=np.float32)
-        for index in encoders.length_sorted_batches([len(seq) for seq in ids], self.batch_size):
-            batch = encoders.pad_batch([ids[i] for i in index], self.tokenizer_.pad_token_id)
-            proba[index] = self.model_(**batch).logits.softmax(dim=-1).float().numpy()
-        return proba
+        logits = predict_logits(SequenceClassifier(self.model_, "cls"), ids, batch_size=self.batch_size,
+                                pad_id=self.tokenizer_.pad_token_id)
+        return softmax(logits, axis=1)
 
     def _save_state(self, directory: Path) -> None:
         # Only the head is new; the encoder is referenced by `model` and reloaded from there.
