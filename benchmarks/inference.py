@@ -21,8 +21,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -81,40 +79,13 @@ def measure_arm(arm: str, model_dir: Path, texts: list[str], labels: list[str], 
     }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def load_test_service(model_dir: Path, texts: list[str], requests: int, concurrency: int, max_seconds: float) -> dict:
     """Start `tunetext serve` on 127.0.0.1, send it a bounded load, stop it: latency, throughput, status counts."""
-    import httpx
+    from tunetext.serve.local import local_server
 
-    port = free_port()
-    log = tempfile.NamedTemporaryFile(prefix="tunetext-serve-", suffix=".log", delete=False)
-    command = [sys.executable, "-c", "from tunetext.cli import app, deploy; app()",
-               "serve", str(model_dir), "--host", "127.0.0.1", "--port", str(port), "--access-log", os.devnull]
-    server = subprocess.Popen(command, stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"tunetext serve did not start; its log is {log.name}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
+    log = Path(tempfile.gettempdir()) / f"tunetext-serve-{os.getpid()}.log"
+    with local_server(model_dir, log, options=["--access-log", os.devnull], timeout_s=120) as url:
         return asyncio.run(_send_load(url, texts, requests, concurrency, max_seconds))
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(10)
 
 
 async def _send_load(url: str, texts: list[str], requests: int, concurrency: int, max_seconds: float) -> dict:
