@@ -100,6 +100,14 @@ def test_verdict_states_the_numbers():
     assert "**Ship finetune**" in text
 
 
+def test_a_lead_within_the_spread_over_seeds_is_not_a_crossover():
+    noisy = [r | {"accuracy": 0.785, "accuracy_std": 0.02} if r["method"] == "finetune" and r["size_per_class"] == 64 else r
+             for r in FIXTURE]
+    assert crossover(noisy, "accuracy") == (None, True)  # 0.5 points ahead at 64/class, with a 2-point spread
+    text = "\n".join(verdict(noisy, "accuracy", "trec6", 6, {"p_value": 0.001}))
+    assert "at 64 examples per class, tfidf-svm is level (fine-tuning's 0.5 points are within the 2.0-point spread" in text
+
+
 def test_verdict_recommends_the_cheap_method_when_fine_tuning_barely_helps():
     rows = [r | {"accuracy": 0.855} if r["method"] == "finetune" and r["size_per_class"] is None else r for r in FIXTURE]
     text = "\n".join(verdict(rows, "accuracy", "trec6", 6, {"p_value": 0.6}))

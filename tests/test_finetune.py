@@ -109,6 +109,15 @@ def test_validation_keeps_the_best_weights_and_logs_json_lines(tiny_bert_path, t
     assert sum("eval" in r for r in records) == len(method.history_)
 
 
+def test_encoder_dropout_is_set_and_the_head_keeps_its_own(tiny_bert_path):
+    texts, labels = toy_data(16)
+    rates = lambda module: {m.p for m in module.modules() if isinstance(m, torch.nn.Dropout)}  # noqa: E731
+    default = tiny(tiny_bert_path).fit(texts, labels).model_
+    assert rates(default.encoder) == {0.0} and rates(default.hf.dropout) == {0.1}
+    own = tiny(tiny_bert_path, dropout=None).fit(texts, labels).model_
+    assert rates(own.encoder) == {0.1}  # the model config's hidden and attention dropout
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [
@@ -121,6 +130,7 @@ def test_validation_keeps_the_best_weights_and_logs_json_lines(tiny_bert_path, t
         ({"pooling": "max"}, r"pooling='max'; use 'cls'"),
         ({"class_weight": {"pos": 2.0}}, r"class_weight has no weight for \['neg'\]"),
         ({"max_length": 4}, r"max_length=4 must be between 8 and"),
+        ({"dropout": 1.0}, r"dropout=1.0 must be in \[0, 1\), or None for the model's own"),
     ],
 )
 def test_bad_settings_fail_with_the_value_and_the_fix(tiny_bert_path, params, message):

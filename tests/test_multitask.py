@@ -99,3 +99,18 @@ def test_cli_trains_one_model_for_several_tasks(tiny_bert_path, real_slice, tmp_
     assert set(metrics["tasks"]) == {"questions", "spam"} and metrics["params"]["temperature"] == 2
     loaded = MultiTask.load(out)
     assert loaded.model_.preprocess == "tweet" and set(loaded.classes("spam")) == {"ham", "spam"}
+    questions = tmp_path / "questions.csv"
+    real = real_slice("trec6", "train", 40)  # labels the model knows
+    pd.DataFrame({"text": real.texts, "label": real.labels}).to_csv(questions, index=False)
+    predicted = tmp_path / "predicted.csv"
+    result = CliRunner().invoke(app, ["predict", str(out), "--data", str(questions), "--out", str(predicted), "--task", "questions"])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(predicted)
+    assert set(frame["predicted_label"]) <= set(loaded.classes("questions"))
+    assert sorted(c for c in frame.columns if c.startswith("proba_")) == sorted(f"proba_{c}" for c in loaded.classes("questions"))
+    result = CliRunner().invoke(app, ["evaluate", str(out), "--data", str(questions), "--task", "questions",
+                                      "--out", str(tmp_path / "eval.json")])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "eval.json").read_text())["n"] == 40
+    result = CliRunner().invoke(app, ["predict", str(out), "--data", str(questions), "--out", str(predicted)])
+    assert result.exit_code != 0 and "multi-task model: pass --task, one of questions, spam" in result.output

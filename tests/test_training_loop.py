@@ -23,6 +23,13 @@ def test_length_grouped_batches_cover_every_example_once_and_group_lengths():
     assert not np.array_equal(batches[0], length_grouped_batches(lengths, 16, seed=0, epoch=1)[0])
 
 
+def test_a_last_batch_too_small_to_share_between_processes_waits_for_the_next_epoch():
+    lengths = np.arange(1, 34)  # 33 examples, batches of 16: the last holds one row
+    assert [len(b) for b in length_grouped_batches(lengths, 16, seed=0, epoch=0)].count(1) == 1
+    two_processes = length_grouped_batches(lengths, 16, seed=0, epoch=0, min_size=2)
+    assert sorted(len(b) for b in two_processes) == [16, 16]
+
+
 def test_clipping_bounds_the_global_gradient_norm_at_every_step(tiny_bert_path):
     seen = []
 

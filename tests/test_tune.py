@@ -107,7 +107,7 @@ def test_fine_tuning_reports_each_validation_so_weak_trials_can_be_pruned(tiny_b
     for trial in study.trials:  # one report per validation (at least one per epoch), numbered from 0
         steps = sorted(trial.intermediate_values)
         assert len(steps) >= 2 and steps == list(range(len(steps)))
-    assert sorted(study.trials[1].params) == ["lr", "warmup", "weight_decay"]
+    assert sorted(study.trials[1].params) == ["dropout", "lr", "warmup", "weight_decay"]
 
 
 def test_cli_tune_then_train_with_the_config(tmp_path):

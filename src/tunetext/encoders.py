@@ -52,6 +52,13 @@ def configure_threads() -> int:
     return cores
 
 
+def set_dropout(module: torch.nn.Module, p: float) -> None:
+    """Set every dropout inside `module` (hidden states and attention probabilities) to `p`."""
+    for child in module.modules():
+        if isinstance(child, torch.nn.Dropout):
+            child.p = p
+
+
 def load_tokenizer(model_path: str):
     from transformers import AutoTokenizer
 

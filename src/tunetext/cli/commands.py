@@ -19,6 +19,7 @@ console = Console()
 app.add_typer(data_app, name="data", help="List, inspect and fetch the bundled real datasets.")
 
 DATA_HELP = "A CSV/TSV/JSONL/Parquet file, a folder (train.*/test.* or a saved HF dataset), or a catalog name (see `tunetext data list`)."
+TASK_HELP = "For a multi-task model (`train --task ...`): which task's head answers."
 
 
 def parse_params(pairs: list[str]) -> dict:
@@ -124,13 +125,14 @@ def evaluate(
     label_column: Optional[str] = typer.Option(None),
     drop_empty: bool = typer.Option(False),
     out: Optional[Path] = typer.Option(None, help="Write the metrics here as JSON."),
+    task: Optional[str] = typer.Option(None, "--task", help=TASK_HELP),
 ) -> None:
     """Evaluate a saved model on labeled data."""
     from tunetext.data import check_known_labels, load_labeled, load_splits
     from tunetext.evaluation import evaluate as compute_metrics
     from tunetext.evaluation.tables import metrics_table, per_class_table
     from tunetext.io import write_json
-    from tunetext.methods import Method
+    from tunetext.prediction import load_predictor
 
     columns = dict(text_column=text_column, label_column=label_column, text_pair_column=text_pair_column)
     if split == "auto":
@@ -141,7 +143,7 @@ def evaluate(
         rows = getattr(load_splits(data, drop_empty=drop_empty, **columns), split)
     else:
         raise typer.BadParameter(f"--split {split!r}: use all, train, validation, test or auto")
-    method = Method.load(model_dir)
+    method = load_predictor(model_dir, "torch", task)
     check_known_labels(rows.labels, method.classes_, rows.source or str(data))
     with console.status(f"Predicting {len(rows):,} texts…"):
         metrics = compute_metrics(rows.labels, method.predict_proba(rows.texts), method.classes_, texts=rows.texts)
@@ -160,11 +162,12 @@ def predict(
     text_pair_column: Optional[str] = typer.Option(None, help="Second text column, for models trained on pairs."),
     chunk_size: int = typer.Option(10_000, help="Rows read, predicted and written at a time (bounds memory)."),
     backend: str = typer.Option("auto", help="auto: the ONNX export when DIR has one (`tunetext export`), else torch; torch: the saved method; onnx."),
+    task: Optional[str] = typer.Option(None, "--task", help=TASK_HELP),
 ) -> None:
     """Label every row of a file: keeps the input columns, adds `predicted_label` and one probability per class."""
     from tunetext.prediction import load_predictor, predict_file
 
-    method = load_predictor(model_dir, backend)
+    method = load_predictor(model_dir, backend, task)
     rows = predict_file(method, data, out, text_column=text_column, text_pair_column=text_pair_column,
                         chunk_size=chunk_size, console=console)
     console.print(f"Labeled {rows:,} rows → [bold]{out}[/]")

@@ -23,21 +23,28 @@ def _size_name(size) -> str:
     return "the full training set" if size is None else f"{size} examples per class"
 
 
-def crossover(rows: list[dict], metric: str) -> tuple[object, bool]:
-    """The smallest size from which the best fine-tuned method beats the best other method at every larger size.
+def _leads(first: dict, second: dict, metric: str) -> bool:
+    """`first` is ahead by more than the spread over seeds of either: a lead, not noise."""
+    noise = max(first.get(f"{metric}_std", 0.0), second.get(f"{metric}_std", 0.0))
+    return first[metric] - second[metric] > noise
 
-    Returns (size, found); `found` is False when fine-tuning never leads for good.
+
+def crossover(rows: list[dict], metric: str) -> tuple[object, bool]:
+    """The smallest size from which the best fine-tuned method leads the best other method at every larger size.
+
+    Leading means ahead by more than the seed-to-seed spread. Returns (size, found); `found` is False when
+    fine-tuning never leads for good.
     """
     others = {r["family"] for r in rows} - {FINE_TUNED}
     sizes = [s for s in _sizes(rows) if _best(rows, metric, {FINE_TUNED}, s) and _best(rows, metric, others, s)]
-    leads = [_best(rows, metric, {FINE_TUNED}, s)[metric] > _best(rows, metric, others, s)[metric] for s in sizes]
-    start = None
+    leads = [_leads(_best(rows, metric, {FINE_TUNED}, s), _best(rows, metric, others, s), metric) for s in sizes]
+    start, found = None, False  # size None is the full training set, so `found` is kept apart
     for size, lead in zip(sizes, leads):
-        if lead and start is None:
-            start = size
+        if lead and not found:
+            start, found = size, True
         elif not lead:
-            start = None
-    return start, start is not None
+            start, found = None, False
+    return start, found
 
 
 def verdict(rows: list[dict], metric: str, dataset: str, n_classes: int, paired: dict | None = None) -> list[str]:
@@ -96,7 +103,11 @@ def _crossover_sentence(rows: list[dict], metric: str, others: set[str]) -> str:
     below = sizes[sizes.index(start) - 1]
     ft, other = _best(rows, metric, {FINE_TUNED}, below), _best(rows, metric, others, below)
     gap = _points(other[metric], ft[metric])
-    lead = f"ahead by {gap:.1f} points" if gap > 0 else f"within {-gap:.1f} points"
+    spread = max(ft.get(f"{metric}_std", 0.0), other.get(f"{metric}_std", 0.0))
+    if gap > 0:
+        lead = f"ahead by {gap:.1f} points"
+    else:
+        lead = f"level (fine-tuning's {-gap:.1f} points are within the {100 * spread:.1f}-point spread over seeds)"
     cost = ft["train_seconds"] / max(other["train_seconds"], 1e-6)
     return (
         f"Fine-tuning beats the best other method from {_size_name(start)} on; at {_size_name(below)}, "

@@ -130,11 +130,30 @@ class MultiTask:
         multitask.params = multitask.model_.get_params()
         return multitask
 
+    def for_task(self, task: str) -> "TaskPredictor":
+        return TaskPredictor(self, task)
+
     def _block(self, task: str) -> np.ndarray:
         blocks = self.model_._task_blocks()
         if task not in blocks:
             raise ConfigError(f"unknown task {task!r}; this model was trained on: {', '.join(blocks)}.")
         return blocks[task]
+
+
+class TaskPredictor:
+    """One task of a multi-task model as a plain predictor (`classes_`, `predict_proba`): for predict and evaluate."""
+
+    def __init__(self, model: MultiTask, task: str) -> None:
+        self.classes_ = model.classes(task)  # an unknown task fails here, naming the known ones
+        self.name = f"multitask[{task}]"
+        self._model, self._task = model, task
+
+    def predict_proba(self, texts: list[Text]) -> np.ndarray:
+        return self._model.predict_proba(texts, self._task)
+
+
+def is_multitask(directory: str | Path) -> bool:
+    return (Path(directory) / _TASKS_FILE).exists()
 
 
 def evaluate_tasks(model: MultiTask, tests: dict[str, LabeledTexts]) -> dict[str, dict]:

@@ -14,8 +14,14 @@ MEGABATCH = 50
 """Batches per mega-batch: long enough to group lengths well, short enough to keep epochs well mixed."""
 
 
-def length_grouped_batches(lengths: Sequence[int], batch_size: int, *, seed: int, epoch: int) -> list[np.ndarray]:
-    """Shuffle, cut into mega-batches, sort each by length, cut into batches, shuffle the batch order."""
+def length_grouped_batches(
+    lengths: Sequence[int], batch_size: int, *, seed: int, epoch: int, min_size: int = 1
+) -> list[np.ndarray]:
+    """Shuffle, cut into mega-batches, sort each by length, cut into batches, shuffle the batch order.
+
+    A last batch with fewer than `min_size` rows is left out of this epoch: with several processes every
+    process needs a row of every batch (the next epoch's shuffle puts those examples elsewhere).
+    """
     rng = np.random.default_rng([seed, epoch])
     lengths = np.asarray(lengths)
     order = rng.permutation(len(lengths))
@@ -24,5 +30,7 @@ def length_grouped_batches(lengths: Sequence[int], batch_size: int, *, seed: int
         mega = order[start : start + batch_size * MEGABATCH]
         mega = mega[np.argsort(-lengths[mega], kind="stable")]
         batches += [mega[i : i + batch_size] for i in range(0, len(mega), batch_size)]
+    if len(batches[-1]) < min_size:
+        batches.pop()
     return [batches[i] for i in rng.permutation(len(batches))]
 

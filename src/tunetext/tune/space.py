@@ -19,6 +19,7 @@ _FINETUNE = {
     "epochs": {"low": 2, "high": 6},
     "warmup": {"low": 0.0, "high": 0.2},
     "weight_decay": {"low": 0.0, "high": 0.1},
+    "dropout": [0.0, 0.1],
     "freeze_layers": [None, 1, "half"],  # None: the method's own default (0, or "half" for finetune-partial)
 }
 
