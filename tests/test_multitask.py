@@ -114,3 +114,12 @@ def test_cli_trains_one_model_for_several_tasks(tiny_bert_path, real_slice, tmp_
     assert json.loads((tmp_path / "eval.json").read_text())["n"] == 40
     result = CliRunner().invoke(app, ["predict", str(out), "--data", str(questions), "--out", str(predicted)])
     assert result.exit_code != 0 and "multi-task model: pass --task, one of questions, spam" in result.output
+
+    from fastapi.testclient import TestClient
+
+    from tunetext.serve import ServeSettings, create_app
+
+    with TestClient(create_app(ServeSettings(str(out), task="spam"))) as client:
+        answer = client.post("/predict", json={"texts": ["WIN a free prize now, call 0800"]}).json()
+        assert answer["predictions"][0]["label"] in {"ham", "spam"}
+        assert client.get("/metadata").json()["labels"] == ["ham", "spam"]

@@ -14,6 +14,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+BACKEND_HELP = "auto: the ONNX export when DIR has one (see `tunetext export`), else torch; torch: the saved method; onnx."
+TASK_HELP = "For a multi-task model (`train --task ...`): which task's head answers."
 
 
 def friendly_errors(command: Callable) -> Callable:

@@ -12,14 +12,13 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from tunetext.cli import app, friendly_errors
+from tunetext.cli import BACKEND_HELP, TASK_HELP, app, friendly_errors
 from tunetext.cli.data import app as data_app
 
 console = Console()
 app.add_typer(data_app, name="data", help="List, inspect and fetch the bundled real datasets.")
 
 DATA_HELP = "A CSV/TSV/JSONL/Parquet file, a folder (train.*/test.* or a saved HF dataset), or a catalog name (see `tunetext data list`)."
-TASK_HELP = "For a multi-task model (`train --task ...`): which task's head answers."
 
 
 def parse_params(pairs: list[str]) -> dict:
@@ -161,7 +160,7 @@ def predict(
     text_column: Optional[str] = typer.Option(None, help="Text column (auto-detected by default)."),
     text_pair_column: Optional[str] = typer.Option(None, help="Second text column, for models trained on pairs."),
     chunk_size: int = typer.Option(10_000, help="Rows read, predicted and written at a time (bounds memory)."),
-    backend: str = typer.Option("auto", help="auto: the ONNX export when DIR has one (`tunetext export`), else torch; torch: the saved method; onnx."),
+    backend: str = typer.Option("auto", help=BACKEND_HELP),
     task: Optional[str] = typer.Option(None, "--task", help=TASK_HELP),
 ) -> None:
     """Label every row of a file: keeps the input columns, adds `predicted_label` and one probability per class."""

@@ -9,10 +9,9 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from tunetext.cli import app, friendly_errors
+from tunetext.cli import BACKEND_HELP, TASK_HELP, app, friendly_errors
 
 console = Console()
-BACKEND_HELP = "auto: the ONNX export when DIR has one (see `tunetext export`), else torch; torch: the saved method; onnx."
 
 
 @app.command()
@@ -23,6 +22,7 @@ def serve(
     port: int = typer.Option(8000),
     workers: int = typer.Option(1, min=1, help="Processes, each with its own copy of the model and its own threads."),
     backend: str = typer.Option("auto", help=BACKEND_HELP),
+    task: Optional[str] = typer.Option(None, "--task", help=TASK_HELP),
     api_key: Optional[str] = typer.Option(None, envvar="TUNETEXT_API_KEY", show_default=False,
                                           help="Require this key in the X-API-Key header (/predict, /metadata)."),
     max_batch_size: int = typer.Option(32, help="Texts per model call; concurrent requests are grouped up to this."),
@@ -45,7 +45,7 @@ def serve(
     from tunetext.serve.app import create_app
     from tunetext.serve.settings import ENV_VAR, ServeSettings
 
-    settings = ServeSettings(str(model_dir), backend=backend, api_key=api_key, max_batch_size=max_batch_size,
+    settings = ServeSettings(str(model_dir), backend=backend, task=task, api_key=api_key, max_batch_size=max_batch_size,
                              max_wait_ms=max_wait_ms, max_queue=max_queue, max_texts=max_texts, max_chars=max_chars,
                              access_log=str(access_log) if access_log else None)
     service = create_app(settings)  # loads the model here, so a bad DIR or backend fails before the server starts

@@ -60,9 +60,9 @@ class PredictResponse(BaseModel):
 def create_app(settings: ServeSettings, predictor: Predictor | None = None) -> FastAPI:
     """The service for `settings.model_dir`; `predictor` replaces the loaded model (tests use a slow one)."""
     backend = resolve_backend(settings.model_dir, settings.backend)
-    predictor = predictor or load_predictor(settings.model_dir, backend)
+    predictor = predictor or load_predictor(settings.model_dir, backend, settings.task)
     labels = [str(label) for label in predictor.classes_]
-    metadata = describe(Path(settings.model_dir), backend, settings)
+    metadata = describe(Path(settings.model_dir), backend, settings, labels)
     access = logging.getLogger("tunetext.access")
 
     @asynccontextmanager
@@ -153,14 +153,15 @@ def check_limits(texts: list[str], settings: ServeSettings) -> None:
                                      "Shorten it (the model reads only the first tokens anyway).")
 
 
-def describe(model_dir: Path, backend: str, settings: ServeSettings) -> dict:
+def describe(model_dir: Path, backend: str, settings: ServeSettings, labels: list[str]) -> dict:
     """/metadata: from the model's own files, so it says what was trained, not what the service assumes."""
     saved = read_json(model_dir / METADATA_FILE)
     export = model_dir / EXPORT_DIR / EXPORT_FILE
     metrics = model_dir / "metrics.json"
     return {
         "method": saved["method"],
-        "labels": saved["classes"],
+        "task": settings.task,
+        "labels": labels,
         "params": saved["params"],
         "preprocessing": {"max_length_tokens": saved.get("max_length"), "max_chars": settings.max_chars},
         "backend": backend,

@@ -19,6 +19,8 @@ class ServeSettings:
 
     model_dir: str
     backend: str = "auto"
+    task: str | None = None
+    """For a multi-task model (`train --task ...`): which task's head answers."""
     api_key: str | None = None
     max_batch_size: int = 32
     """Texts per model call; concurrent requests are grouped up to this."""
