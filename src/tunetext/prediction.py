@@ -42,15 +42,15 @@ def resolve_backend(model_dir: str | Path, backend: str = "auto") -> str:
 def load_predictor(model_dir: str | Path, backend: str = "auto", task: str | None = None) -> Predictor:
     """The model in `model_dir`, run by `backend` (see `resolve_backend`); `task` names one head of a multi-task model."""
     from tunetext.export.onnx import OnnxClassifier
-    from tunetext.methods.multitask import MultiTask, is_multitask
+    from tunetext.methods.multitask import MultiTask, saved_tasks
 
-    if is_multitask(model_dir):
-        model = MultiTask.load(model_dir)
+    tasks = saved_tasks(model_dir)
+    if tasks is not None:
         if task is None:
-            raise ConfigError(f"{model_dir} holds a multi-task model: pass --task, one of {', '.join(model.tasks)}.")
+            raise ConfigError(f"{model_dir} holds a multi-task model: pass --task, one of {', '.join(tasks)}.")
         if backend == "onnx":
             raise ConfigError("multi-task models predict with --backend torch; ONNX export is for single-task models.")
-        return model.for_task(task)
+        return MultiTask.load(model_dir).for_task(task)
     if task is not None:
         raise ConfigError(f"--task {task} is for multi-task models; {model_dir} holds a single-task model.")
     if resolve_backend(model_dir, backend) == "onnx":

@@ -152,8 +152,10 @@ class TaskPredictor:
         return self._model.predict_proba(texts, self._task)
 
 
-def is_multitask(directory: str | Path) -> bool:
-    return (Path(directory) / _TASKS_FILE).exists()
+def saved_tasks(directory: str | Path) -> list[str] | None:
+    """The task names of a saved multi-task model, without loading it; None for any other model folder."""
+    path = Path(directory) / _TASKS_FILE
+    return read_json(path)["tasks"] if path.exists() else None
 
 
 def evaluate_tasks(model: MultiTask, tests: dict[str, LabeledTexts]) -> dict[str, dict]:

@@ -90,7 +90,12 @@ def train(
     processes = accelerator.num_processes
     if len(data) < processes:
         raise ConfigError(f"{len(data)} training examples cannot be shared by {processes} processes.")
-    batches_per_epoch = len(data) // loop.batch_size + (len(data) % loop.batch_size >= processes)
+    lengths = [len(seq) for seq in data.ids]
+
+    def epoch_batches(epoch: int) -> list[np.ndarray]:
+        return length_grouped_batches(lengths, loop.batch_size, seed=loop.seed, epoch=epoch, min_size=processes)
+
+    batches_per_epoch = len(epoch_batches(0))  # the same count every epoch
     total_steps = max(1, loop.min_steps, math.ceil(loop.epochs * batches_per_epoch / loop.grad_accum_steps))
     warmup = warmup_steps(optim.warmup, total_steps)
     schedule = get_schedule(optim.schedule)
@@ -114,9 +119,7 @@ def train(
         epoch, index = divmod(position, batches_per_epoch)
         if epoch not in epoch_cache:  # one epoch's order at a time: enough to batch, cheap to rebuild
             epoch_cache.clear()
-            epoch_cache[epoch] = length_grouped_batches(
-                [len(seq) for seq in data.ids], loop.batch_size, seed=loop.seed, epoch=epoch, min_size=processes
-            )
+            epoch_cache[epoch] = epoch_batches(epoch)
         rows = epoch_cache[epoch][index][accelerator.process_index :: processes]
         batch = pad_batch([data.ids[i] for i in rows], pad_id)
         batch["labels"] = torch.as_tensor(data.labels[rows], dtype=torch.long)
