@@ -238,6 +238,71 @@ def test_content_that_does_not_match_the_suffix(tmp_path, name, content):
         read_table(tmp_path / name)
 
 
+# ---------------------------------------------------------- list cells and duplicate columns (issue 12)
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".jsonl"])
+def test_a_list_text_column_is_refused_not_printed(tmp_path, suffix):
+    # str() of a 1,500-token array is numpy's printed form, cut to 41 characters with "...".
+    frame = pd.DataFrame({"text": [["tok"] * 1500, ["fine"], ["dull", "plot"]], "label": ["pos", "pos", "neg"]})
+    path = write(frame, tmp_path / f"tokens{suffix}")
+    with pytest.raises(
+        DataError,
+        match=rf"column 'text' of tokens{suffix} holds lists instead of texts in 3 rows: data rows 1, 2, 3 \(row 1 "
+        r"is the first row after the header; row 1 holds a list of 1500 items\)\. Join the items into one text "
+        r"first, e\.g\. frame\['text'\] = frame\['text'\]\.str\.join\(' '\)",
+    ):
+        load_labeled(path)
+    joined = frame.assign(text=frame.text.str.join(" "))  # the suggested fix works
+    assert load_labeled(write(joined, tmp_path / f"joined{suffix}")).texts[2] == "dull plot"
+
+
+def test_a_list_label_column_is_refused_until_multi_label_exists(tmp_path):
+    path = write(pd.DataFrame({"text": ["a", "b"], "label": [["x", "y"], ["y"]]}), tmp_path / "tags.parquet")
+    with pytest.raises(DataError, match=r"column 'label' of tags.parquet holds lists instead of labels in 2 rows.*"
+                       r"Keep one label per row.*multi-label classification is not supported"):
+        load_labeled(path)
+
+
+def test_an_object_cell_is_refused_too(tmp_path):
+    path = write(pd.DataFrame({"text": ["fine", {"body": "good"}], "label": ["a", "b"]}), tmp_path / "o.jsonl")
+    with pytest.raises(DataError, match=r"holds objects instead of texts in 1 row: data row 2 .*keys body"):
+        load_labeled(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "where"),
+    [
+        ("d.csv", "text,label,text\na,x,b\n", "columns 1, 3 of the header"),
+        ("d.tsv", "label\ttext\ttext\nx\ta\tb\n", "columns 2, 3 of the header"),
+        ("d.jsonl", '{"text": "a", "label": "x", "text": "b"}\n', "keys 1, 3 of the first record"),
+        ("d.json", ' [{"text": "a", "label": "x", "text": "b"}]', "keys 1, 3 of the first record"),
+    ],
+)
+def test_duplicate_column_names_are_refused_not_renamed(tmp_path, name, content, where):
+    # pandas would read the second "text" of a CSV as "text.1", and keep only the last one of a JSON record.
+    (tmp_path / name).write_text(content, encoding="utf-8")
+    message = rf"{name} has 2 columns named 'text' \({where}\); tunetext cannot tell which one you mean"
+    with pytest.raises(DataError, match=message):
+        read_table(tmp_path / name)
+    with pytest.raises(DataError, match=message):
+        next(iter_table_chunks(tmp_path / name))
+
+
+def test_empty_header_names_are_not_duplicates(tmp_path):
+    (tmp_path / "export.csv").write_text("text,label,,\ngood,pos,,\nbad,neg,,\n", encoding="utf-8")
+    assert load_labeled(tmp_path / "export.csv").labels == ["pos", "neg"]
+
+
+def test_duplicate_parquet_columns_are_refused(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table([["a"], ["x"], ["b"]], names=["text", "label", "text"]), tmp_path / "d.parquet")
+    with pytest.raises(DataError, match=r"d.parquet has 2 columns named 'text' \(columns 1, 3 of the header\)"):
+        load_labeled(tmp_path / "d.parquet")
+
+
 # ------------------------------------------------------------------------------- known labels
 
 

@@ -52,8 +52,13 @@ def test_holdout_falls_back_to_a_shuffle_when_too_small_for_every_class():
     assert len(held) == 2 and len(train) == 10
 
 
-def test_impossible_holdout_explains_why():
-    with pytest.raises(DataError, match=r"cannot hold out 0.1 of the 2 examples of tiny .*give the splits yourself"):
+def test_impossible_holdout_explains_why_and_when_given_splits_work():
+    with pytest.raises(
+        DataError,
+        match=r"cannot hold out 0.1 of the 2 examples of tiny: only 0 of them are in classes with more than one "
+        r"example .*merge or drop the classes with a single example.*works only if every test label also has "
+        r"training examples",
+    ):
         stratified_holdout(LabeledTexts(["x", "y"], ["a", "b"], "tiny"), 0.1)
 
 
@@ -119,6 +124,33 @@ def test_single_class_cannot_train(tmp_path):
         DataError, match=r"training data of d.csv has a single class \('pos', 20 rows\).*--label-column"
     ):
         load_splits(tmp_path / "d.csv")
+
+
+def test_an_id_like_label_column_is_refused_before_training(tmp_path):
+    # Issue 12 item 11: a class per row (here 4,842 of 5,000) trained into a 1.17 GB model.
+    labels = [f"user{i}" for i in range(4842)] + ["common"] * 158
+    pd.DataFrame({"text": [f"text {i}" for i in range(5000)], "label": labels}).to_csv(tmp_path / "d.csv", index=False)
+    with pytest.raises(
+        DataError,
+        match=r"column 'label' of d.csv has 4,843 different labels in 5,000 training rows \(e.g. 'user0', .*looks "
+        r"like an ID or free-text column.*Pass label_column=NAME \(--label-column\)",
+    ):
+        load_splits(tmp_path / "d.csv")
+
+
+def test_the_refusal_names_the_detected_label_column_of_a_split_folder(tmp_path):
+    table({f"id{i}": 1 for i in range(30)}).rename(columns={"label": "category"}).to_csv(tmp_path / "train.csv", index=False)
+    table({"id0": 1}).rename(columns={"label": "category"}).to_csv(tmp_path / "test.csv", index=False)
+    with pytest.raises(DataError, match=r"column 'category' of train.csv has 30 different labels in 30 training rows"):
+        load_splits(tmp_path)
+
+
+def test_many_one_example_classes_are_warned_about(tmp_path):
+    table({"a": 100, "b": 100} | {f"rare{i}": 1 for i in range(11)}).to_csv(tmp_path / "d.csv", index=False)
+    with pytest.warns(UserWarning, match=r"11 of the 13 classes in column 'label' of d.csv have a single training "
+                      r"example \(e.g. 'rare0', .*never tested"):
+        splits = load_splits(tmp_path / "d.csv")
+    assert all(f"rare{i}" in splits.train.labels for i in range(11))
 
 
 def test_test_labels_unseen_in_train(tmp_path):

@@ -54,7 +54,7 @@ def run_comparison(
         ("Learning curves", plots.learning_curves(rows, metric, out / "learning_curves.png")),
         ("Accuracy against training cost", plots.pareto(rows, metric, out / "pareto.png")),
         (f"Confusion matrix of {best['method']}",
-         plots.confusion(first_full[best["method"]]["confusion_matrix"]["matrix"], classes,
+         plots.confusion(first_full[best["method"]]["confusion_matrix"], classes,
                          f"{best['method']} on {splits.name} (test)", out / "confusion_best.png")),
         ("F1 per class", plots.per_class_f1(_best_per_family(rows, first_full, metric), out / "per_class_f1.png")),
     ]

@@ -10,6 +10,7 @@ matplotlib.use("Agg")  # files only: no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from tunetext.evaluation.metrics import dense_confusion  # noqa: E402
 from tunetext.io import atomic_path  # noqa: E402
 
 FAMILY_STYLE = {"traditional": "--", "pretrained": ":", "fine-tuned": "-"}
@@ -72,9 +73,12 @@ def pareto(rows: list[dict], metric: str, path: Path) -> Path:
     return _save(fig, path)
 
 
-def confusion(matrix: list[list[int]], labels: list[str], title: str, path: Path) -> Path:
-    """Row-normalised confusion matrix with counts, so rare classes are as readable as common ones."""
-    counts = np.asarray(matrix)
+def confusion(stored: dict, labels: list[str], title: str, path: Path) -> Path:
+    """Row-normalised confusion matrix with counts, so rare classes are as readable as common ones.
+
+    `stored` is the `confusion_matrix` entry of the metrics, dense or sparse.
+    """
+    counts = dense_confusion(stored)
     normalised = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     size = max(4.0, 0.55 * len(labels) + 2)
     fig, ax = plt.subplots(figsize=(size + 1, size))

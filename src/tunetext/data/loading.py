@@ -1,15 +1,19 @@
 """Read labeled text from the files people actually have, and fail with messages that say how to fix them.
 
-Every reader keeps texts as strings (no NaN for an empty cell, no "1.0" for a label of 1), and every
-error names the file, the column and the 1-based data row (the header is not counted).
+Every reader keeps texts as strings (no NaN for an empty cell, no "1.0" for a label of 1, no printed
+list for a list cell), refuses duplicate column names instead of renaming them, and every error names
+the file, the column and the 1-based data row (the header is not counted).
 """
 
 from __future__ import annotations
 
 import codecs
+import csv
 import difflib
+import json
 import math
 import os
+import re
 import warnings
 from collections import Counter
 from contextlib import contextmanager
@@ -33,6 +37,7 @@ PAIR_COLUMNS = (("sentence1", "sentence2"), ("premise", "hypothesis"), ("text_a"
 
 _FLAGS = {"text": "--text-column", "label": "--label-column", "text pair": "--text-pair-column"}
 _SHOW_ROWS = 5  # row numbers quoted in an error message
+_SPACE = re.compile(r"\s*")
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         return _read_hf(path)
     fmt = _format(path)
     with _readable(path):
+        _check_unique_columns(path, fmt)
         if fmt == "parquet":
             frame = pd.read_parquet(path)
         else:
@@ -77,6 +83,7 @@ def iter_table_chunks(path: str | os.PathLike, chunk_size: int = 10_000) -> Iter
         return
     fmt = _format(path)
     with _readable(path):
+        _check_unique_columns(path, fmt)
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
@@ -120,6 +127,43 @@ def _pandas_reader(path: Path, fmt: str, chunk_size: int | None):
     if _starts_with_bracket(path):
         return pd.read_json(path, orient="records", dtype=False, encoding="utf-8")
     return pd.read_json(path, lines=True, dtype=False, encoding="utf-8", chunksize=chunk_size)
+
+
+def _check_unique_columns(path: Path, fmt: str) -> None:
+    """Refuse a header that names a column twice: pandas would rename the second `text` to `text.1` (CSV)
+    or keep only the last value (JSON), so one of the two columns would be read silently in place of the other.
+    Empty names (trailing commas of a spreadsheet export) become distinct `Unnamed: N` columns and are fine."""
+    names = _header(path, fmt)
+    repeated = [name for name, n in Counter(names).items() if n > 1 and name.strip()]
+    if repeated:
+        name = repeated[0]
+        where = ", ".join(str(i + 1) for i, other in enumerate(names) if other == name)
+        where = f"keys {where} of the first record" if fmt == "jsonl" else f"columns {where} of the header"
+        raise DataError(
+            f"{path.name} has {names.count(name)} columns named {name!r} ({where}); tunetext cannot tell "
+            "which one you mean. Rename or drop the duplicates."
+        )
+
+
+def _header(path: Path, fmt: str) -> list[str]:
+    """The column names as written in the file; for JSON, the keys of the first record (writers repeat them)."""
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        if fmt in ("csv", "tsv"):
+            return next(csv.reader(f, delimiter="," if fmt == "csv" else "\t"), [])
+        if _starts_with_bracket(path):
+            text = f.read()  # pandas reads a JSON array whole too
+            start = text.find("[") + 1
+        else:
+            text, start = next((line for line in f if line.strip()), ""), 0
+    start = _SPACE.match(text, start).end()
+    if not text.startswith("{", start):
+        return []  # not a record: pandas reports that
+    keys, _ = json.JSONDecoder(object_pairs_hook=lambda pairs: [key for key, _ in pairs]).raw_decode(text, start)
+    return keys
 
 
 def _starts_with_bracket(path: Path) -> bool:
@@ -312,6 +356,8 @@ def clean_rows(frame: pd.DataFrame, columns: Columns, *, drop_empty: bool, sourc
     if frame.empty:
         raise DataError(f"{source} has a header but no data rows. Add labeled examples.")
     used = [c for c in (columns.text, columns.pair, columns.label) if c]
+    for column in used:
+        refuse_nested_cells(frame[column], column, source, label=column == columns.label)
     frame = frame.assign(**{c: [_as_str(v) for v in frame[c]] for c in used})
     checks = [(c, "empty text", "Fill them in") for c in (columns.text, columns.pair) if c]
     checks.append((columns.label, "no label", "Label them"))
@@ -329,6 +375,36 @@ def clean_rows(frame: pd.DataFrame, columns: Columns, *, drop_empty: bool, sourc
     if not keep.any():
         raise DataError(f"every row of {source} has an empty text or label; nothing is left after --drop-empty.")
     return frame[keep]
+
+
+def refuse_nested_cells(values: Iterable, column: str, source: str, *, label: bool = False) -> None:
+    """Refuse list and object cells (Parquet/JSON lists, structs): str() of one is numpy's printed form,
+    cut with '...' after six items.
+
+    Joining is left to the user, who knows the separator (spaces between words, none between
+    characters, newlines between sentences) and whether the items are words at all (not token IDs).
+    """
+    nested = [(i, v) for i, v in enumerate(values) if isinstance(v, (list, tuple, dict, np.ndarray))]
+    if not nested:
+        return
+    first_row, first = nested[0]
+    rows = ", ".join(str(i + 1) for i, _ in nested[:_SHOW_ROWS]) + (" ..." if len(nested) > _SHOW_ROWS else "")
+    cells = f"frame[{column!r}] = frame[{column!r}]"
+    if isinstance(first, dict):
+        what, kind = "objects", f"an object with keys {', '.join(map(str, first))}"
+        fix = f"Put the {'label' if label else 'text'} itself in the column, e.g. {cells}.str.get('KEY') in pandas."
+    elif label:
+        what, kind = "lists", f"a list of {len(first)} items"
+        fix = f"Keep one label per row, e.g. {cells}.str[0] in pandas (multi-label classification is not supported)."
+    else:
+        what, kind = "lists", f"a list of {len(first)} items"
+        fix = (f"Join the items into one text first, e.g. {cells}.str.join(' ') in pandas for a list of words; "
+               "tunetext does not guess the separator.")
+    raise DataError(
+        f"column {column!r} of {source} holds {what} instead of {'labels' if label else 'texts'} in "
+        f"{_rows(len(nested))}: data row{'s' * (len(nested) > 1)} {rows} (row 1 is the first row after the header; "
+        f"row {first_row + 1} holds {kind}). {fix}"
+    )
 
 
 def to_labeled(frame: pd.DataFrame, columns: Columns, source: str) -> LabeledTexts:

@@ -7,6 +7,7 @@ data and the seed.
 from __future__ import annotations
 
 import os
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -37,6 +38,11 @@ SPLIT_NAMES = {
 }
 """Accepted names of a split (in a `split` column, a DatasetDict, or a file name) -> the canonical one."""
 
+FEW_CLASSES = 10
+"""A toy table may have up to this many classes in fewer than twice as many rows, and up to this many
+one-example classes, without a word; beyond, the label column likely holds IDs or free text."""
+_SHOW_CLASSES = 5  # classes named in a message
+
 
 def stratified_holdout(data: LabeledTexts, size: float | int, *, seed: int = 0) -> tuple[LabeledTexts, LabeledTexts]:
     """Cut `data` in two, holding out `size` (a fraction, or a number of examples), with class proportions kept.
@@ -54,13 +60,42 @@ def stratified_holdout(data: LabeledTexts, size: float | int, *, seed: int = 0) 
             keep, held = train_test_split(pool, test_size=size, stratify=labels[pool], random_state=seed)
         except ValueError:  # fewer held-out (or kept) examples than classes: stratifying is impossible
             keep, held = train_test_split(pool, test_size=size, random_state=seed)
-    except ValueError as exc:
+    except ValueError:  # scikit-learn's message speaks of its own parameters: ours says why and what to do
         raise DataError(
-            f"cannot hold out {size} of the {len(data)} examples of {data.source or 'the data'} "
-            f"({len(pool)} of them in classes with more than one example): {exc}. Use more data, hold out less, "
-            "or give the splits yourself (a `split` column, or train.* / test.* files in a folder)."
+            f"cannot hold out {size} of the {len(data)} examples of {data.source or 'the data'}: only {len(pool)} "
+            "of them are in classes with more than one example (a class with one example stays in training), "
+            "too few to split. Add examples to the small classes, merge or drop the classes with a single "
+            "example, or hold out less. Giving the splits yourself (a `split` column, or train.* / test.* files) "
+            "works only if every test label also has training examples."
         ) from None
     return data.subset(np.sort(np.concatenate([keep, singles]))), data.subset(np.sort(held))
+
+
+def _check_class_counts(train: LabeledTexts, label_column: str) -> None:
+    """Refuse a label column with a class for nearly every row, and warn about many one-example classes.
+
+    Such classes can be neither learned nor tested, yet the model and its metrics grow with their number:
+    4,842 one-example classes took 3.8 GB of memory to train into a 1.17 GB model.
+    """
+    counts = Counter(train.labels)
+    source = train.source or "the training data"
+    if len(counts) > max(len(train) / 2, FEW_CLASSES):
+        examples = ", ".join(repr(c) for c in list(counts)[:_SHOW_CLASSES])
+        raise DataError(
+            f"column {label_column!r} of {source} has {len(counts):,} different labels in {len(train):,} training "
+            f"rows (e.g. {examples}): fewer than two examples per class, so it looks like an ID or free-text column "
+            f"rather than classes. Pass label_column=NAME (--label-column) naming the column that holds the classes, "
+            "or, if this is the right column, merge rare classes (e.g. into 'other') or collect more examples."
+        )
+    singles = [c for c, n in counts.items() if n == 1]
+    if len(singles) > FEW_CLASSES:
+        warnings.warn(
+            f"{len(singles):,} of the {len(counts):,} classes in column {label_column!r} of {source} have a single "
+            f"training example (e.g. {', '.join(repr(c) for c in singles[:_SHOW_CLASSES])}): one example is too few "
+            "to learn a class, and when the test split is carved from train, those classes stay in train and are "
+            "never tested. Merge rare classes (e.g. into 'other') or drop them.",
+            stacklevel=4,  # the caller of load_splits
+        )
 
 
 def load_splits(
@@ -99,12 +134,10 @@ def load_splits(
         )
     columns = dict(text_column=text_column, label_column=label_column, text_pair_column=text_pair_column)
     if path.is_dir() and not is_hf_folder(path):
-        given = {
-            split: load_labeled(file, drop_empty=drop_empty, **columns) for split, file in _split_files(path).items()
-        }
+        given, label = _load_split_files(path, drop_empty=drop_empty, **columns)
     else:
-        given = _load_table_splits(path, drop_empty=drop_empty, **columns)
-    return _complete(path, given, validation_size=validation_size, test_size=test_size, seed=seed)
+        given, label = _load_table_splits(path, drop_empty=drop_empty, **columns)
+    return _complete(path, given, label, validation_size=validation_size, test_size=test_size, seed=seed)
 
 
 def _split_files(folder: Path) -> dict[str, Path]:
@@ -124,15 +157,26 @@ def _split_files(folder: Path) -> dict[str, Path]:
     return files
 
 
-def _load_table_splits(path: Path, *, drop_empty: bool, **columns: str | None) -> dict[str, LabeledTexts]:
-    """One table -> {"train": all rows}, or one LabeledTexts per value of its `split` column."""
+def _load_split_files(folder: Path, *, drop_empty: bool, **columns: str | None) -> tuple[dict[str, LabeledTexts], str]:
+    """One LabeledTexts per train.* / validation.* / test.* file, and the label column of the train file."""
+    given, label = {}, ""
+    for split, file in _split_files(folder).items():
+        frame = read_table(file)
+        given[split] = load_labeled(frame, drop_empty=drop_empty, source=file.name, **columns)
+        if split == "train":
+            label = find_columns(frame.columns, source=file.name, **columns).label
+    return given, label
+
+
+def _load_table_splits(path: Path, *, drop_empty: bool, **columns: str | None) -> tuple[dict[str, LabeledTexts], str]:
+    """One table -> {"train": all rows}, or one LabeledTexts per value of its `split` column; and its label column."""
     frame = read_table(path)
     split_column = next((c for c in frame.columns if str(c).lower() == "split"), None)
     others = [c for c in frame.columns if c != split_column]
     found = find_columns(others, source=path.name, **columns)
     frame = clean_rows(frame, found, drop_empty=drop_empty, source=path.name)
     if split_column is None:
-        return {"train": to_labeled(frame, found, path.name)}
+        return {"train": to_labeled(frame, found, path.name)}, found.label
     names = frame[split_column].astype(str).str.strip().str.lower()
     unknown = Counter(name for name in names if name not in SPLIT_NAMES)
     if unknown:
@@ -146,11 +190,11 @@ def _load_table_splits(path: Path, *, drop_empty: bool, **columns: str | None) -
         split: to_labeled(frame[canonical == split], found, f"{path.name} ({split})")
         for split in ("train", "validation", "test")
         if (canonical == split).any()
-    }
+    }, found.label
 
 
 def _complete(
-    path: Path, given: dict[str, LabeledTexts], *, validation_size: float, test_size: float, seed: int
+    path: Path, given: dict[str, LabeledTexts], label: str, *, validation_size: float, test_size: float, seed: int
 ) -> DatasetSplits:
     """Check the given train split can train, then carve whatever split the data lacks out of it."""
     if "train" not in given:
@@ -161,6 +205,7 @@ def _complete(
             f"the training data of {path.name} has a single class ({train.labels[0]!r}, {len(train)} rows); a "
             "classifier needs at least two. Check that the label column is the right one (--label-column)."
         )
+    _check_class_counts(train, label)
     test = given.get("test")
     if test is None:
         train, test = stratified_holdout(train, test_size, seed=seed)

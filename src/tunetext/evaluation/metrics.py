@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Sequence
 
 import numpy as np
@@ -13,6 +14,11 @@ from sklearn.metrics import (
 )
 
 from tunetext.data.dataset import Text
+
+DENSE_CONFUSION_MAX_CLASSES = 50
+"""Above this many classes the confusion matrix is stored sparsely: a dense one grows with the square of
+the classes (4,842 classes made a 258 MB metrics.json), the errors only with the evaluated rows."""
+_NOTE_CLASSES = 10  # absent classes named in the averaging note
 
 
 def evaluate(
@@ -27,6 +33,14 @@ def evaluate(
     """Accuracy, precision/recall/F1 (macro, weighted, and binary for two classes), log-loss,
     per-class report, confusion matrix and — given `texts` — the most confidently wrong examples.
 
+    Macro and weighted averages are over the classes present in `labels` (listed in `averaged_over`),
+    as scikit-learn's `labels=` does: a class the data has no example of cannot be measured, and
+    counting it as 0 would make macro-F1 depend on which classes the file happens to lack. Predicted
+    classes absent from the data do not count either (scikit-learn's default would add them): those
+    errors already lower the recall of the true classes, and one stray prediction of an absent class
+    would otherwise add a class with F1 0 to the average.
+    `per_class` still lists every class, with support 0 where absent.
+
     `positive_label` for binary F1 defaults to the second class in sorted order (e.g. 'spam' of ham/spam).
     """
     classes = [str(c) for c in classes]
@@ -34,10 +48,23 @@ def evaluate(
     proba = np.asarray(proba, dtype=np.float64)
     proba /= proba.sum(axis=1, keepdims=True)  # float32 rows sum to 1 only within 1e-7; log_loss checks tighter
     predicted = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+    present = set(labels)
+    averaged_over = [c for c in classes if c in present]
     result: dict = {"n": int(len(labels)), "accuracy": float(accuracy_score(labels, predicted))}
     for average in ("macro", "weighted"):
-        p, r, f, _ = precision_recall_fscore_support(labels, predicted, labels=classes, average=average, zero_division=0)
+        p, r, f, _ = precision_recall_fscore_support(
+            labels, predicted, labels=averaged_over, average=average, zero_division=0
+        )
         result |= {f"precision_{average}": float(p), f"recall_{average}": float(r), f"f1_{average}": float(f)}
+    result["averaged_over"] = averaged_over
+    if len(averaged_over) < len(classes):
+        absent = [c for c in classes if c not in present]
+        more = len(absent) - _NOTE_CLASSES
+        named = ", ".join(absent[:_NOTE_CLASSES]) + (f" and {more} more" if more > 0 else "")
+        result["averaging_note"] = (
+            f"macro averages are over the {len(averaged_over)} of {len(classes)} classes present in the "
+            f"evaluation data; absent: {named} (support 0 in the per-class report)"
+        )
     if len(classes) == 2:
         positive = positive_label or classes[1]
         p, r, f, _ = precision_recall_fscore_support(
@@ -50,10 +77,36 @@ def evaluate(
         c: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(support[i])}
         for i, c in enumerate(classes)
     }
-    result["confusion_matrix"] = {"labels": classes, "matrix": confusion_matrix(labels, predicted, labels=classes).tolist()}
+    result["confusion_matrix"] = _confusion(labels, predicted, classes)
     if texts is not None:
         result["confident_errors"] = confident_errors(texts, labels, proba, classes, n_errors)
     return result
+
+
+def _confusion(labels: np.ndarray, predicted: np.ndarray, classes: list[str]) -> dict:
+    """`{"labels", "matrix"}` up to DENSE_CONFUSION_MAX_CLASSES classes; beyond, `{"labels", "diagonal",
+    "off_diagonal"}`: the correct counts in `labels` order, and `[true, predicted, count]` for every pair
+    confused at least once, most frequent first. `dense_confusion` reads both."""
+    if len(classes) <= DENSE_CONFUSION_MAX_CLASSES:
+        return {"labels": classes, "matrix": confusion_matrix(labels, predicted, labels=classes).tolist()}
+    right = Counter(labels[labels == predicted])
+    wrong = Counter(zip(labels[labels != predicted], predicted[labels != predicted]))
+    return {
+        "labels": classes,
+        "diagonal": [right[c] for c in classes],
+        "off_diagonal": [[true, guess, count] for (true, guess), count in wrong.most_common()],
+    }
+
+
+def dense_confusion(confusion: dict) -> np.ndarray:
+    """The counts of a stored confusion matrix, dense or sparse, as an array: rows true, columns predicted."""
+    if "matrix" in confusion:
+        return np.asarray(confusion["matrix"])
+    index = {label: i for i, label in enumerate(confusion["labels"])}
+    matrix = np.diag(np.asarray(confusion["diagonal"], dtype=np.int64))
+    for true, guess, count in confusion["off_diagonal"]:
+        matrix[index[true], index[guess]] = count
+    return matrix
 
 
 def confident_errors(texts: Sequence[Text], labels: np.ndarray, proba: np.ndarray, classes: Sequence[str], n: int) -> list[dict]:
