@@ -62,7 +62,7 @@ def test_changed_params_are_not_reused(splits, tmp_path):
 
 def test_plan_collapses_sizes_that_cover_the_whole_training_set(real_slice):
     train = real_slice("trec6", "train", 120)  # no class has 1,000 examples
-    cells = plan_cells(["tfidf-nb"], Budget(sizes=(4, 1000, None), seeds_subsampled=2, seeds_full=1), train)
+    cells = plan_cells(["tfidf-nb"], Budget(sizes=(4, 1000, None), seeds_subsampled=2, seeds_full=1), train, data="x")
     assert [(c.size, c.seed) for c in cells] == [(4, 0), (4, 1), (None, 0)]
     small = subsample(train, 4, seed=0)
     counts = dict(zip(*np.unique(train.labels, return_counts=True)))

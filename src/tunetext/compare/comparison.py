@@ -10,7 +10,7 @@ import numpy as np
 from tunetext.compare import plots
 from tunetext.compare.plan import BUDGETS, Budget, Cell, plan_cells
 from tunetext.compare.report import curve_table, summary_table, write_report
-from tunetext.compare.runner import run_cells
+from tunetext.compare.runner import claim_report_dir, run_cells
 from tunetext.compare.statistics import aggregate, bootstrap_interval, mcnemar
 from tunetext.compare.verdict import FINE_TUNED, verdict
 from tunetext.data import load_splits
@@ -29,7 +29,10 @@ def run_comparison(
     on_cell: Callable[[Cell, bool, int], None] | None = None,
     **load_options,
 ) -> dict:
-    """Run (or resume) the comparison and write the report into `out`; returns the summary written to results.json."""
+    """Run (or resume) the comparison and write the report into `out`; returns the summary written to results.json.
+
+    `out` must be new, empty, or the report of an earlier comparison on the same data (which resumes).
+    """
     if metric not in ("accuracy", "f1_macro"):
         raise ConfigError(f"metric={metric!r}; use 'accuracy' or 'f1_macro'.")
     if isinstance(budget, str):
@@ -38,7 +41,9 @@ def run_comparison(
         budget = BUDGETS[budget]
     splits = data if isinstance(data, DatasetSplits) else load_splits(data, **load_options)
     out = Path(out)
-    cells = plan_cells(methods, budget, splits.train, params)
+    fingerprint = splits.fingerprint()
+    cells = plan_cells(methods, budget, splits.train, params, data=fingerprint)
+    claim_report_dir(out, splits, fingerprint)
     results = run_cells(cells, splits, out, on_start=on_cell)
     rows = aggregate(results)
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from tunetext.data.dataset import LabeledTexts
 from tunetext.errors import ConfigError
-from tunetext.methods import get_method_class, list_methods
+from tunetext.methods import get_method_class, list_methods, make_method
 
 
 FAMILY_ORDER = ("traditional", "pretrained", "fine-tuned")
@@ -51,11 +51,17 @@ class Cell:
     method: str
     size: int | None
     seed: int
+    data: str
+    """`DatasetSplits.fingerprint()` of the data the cell trains and tests on."""
     params: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def key(self) -> str:
-        digest = hashlib.sha1(json.dumps(self.params, sort_keys=True, default=str).encode()).hexdigest()[:8]
+        """The name of the cell's saved result: a finished cell is reused only for the same data and every
+        hyperparameter the same, defaults included (the encoder, too, when a method's default changes)."""
+        resolved = make_method(self.method, **self.params).get_params(deep=False)
+        identity = json.dumps({"data": self.data, "params": resolved}, sort_keys=True, default=str)
+        digest = hashlib.sha256(identity.encode()).hexdigest()[:12]
         return f"{self.method}__{self.size or 'all'}__seed{self.seed}__{digest}"
 
 
@@ -64,8 +70,10 @@ def plan_cells(
     budget: Budget,
     train: LabeledTexts,
     params: dict[str, dict] | None = None,
+    *,
+    data: str,
 ) -> list[Cell]:
-    """Every cell to run, cheapest methods first so a user sees baselines within seconds.
+    """Every cell to run on the data fingerprinted `data`, cheapest methods first so a user sees baselines within seconds.
 
     Sizes that would take the whole training split anyway collapse into 'all'; methods that don't learn
     from labels (zero-shot, an untrained head) run once, at full size.
@@ -82,7 +90,7 @@ def plan_cells(
         cls = get_method_class(name)
         for size in sizes if cls.learns_from_labels else [None]:
             seeds = budget.seeds_full if size is None else budget.seeds_subsampled
-            cells += [Cell(name, size, seed, params.get(name, {})) for seed in range(seeds)]
+            cells += [Cell(name, size, seed, data, params.get(name, {})) for seed in range(seeds)]
     return cells
 
 

@@ -5,13 +5,56 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+from tunetext import __version__
 from tunetext.compare.plan import Cell, subsample
 from tunetext.data.dataset import DatasetSplits
+from tunetext.errors import ConfigError
 from tunetext.evaluation.experiment import fit_and_evaluate
 from tunetext.io import read_json, write_json
 from tunetext.methods import make_method
 
 CELLS_DIR = "cells"
+MANIFEST_FILE = "compare.json"
+"""Written first into every report folder: marks the folder as tunetext's and names the data it compares on."""
+
+
+def claim_report_dir(out: Path, splits: DatasetSplits, fingerprint: str) -> None:
+    """Make `out` the report folder of a comparison on `splits`, or refuse before anything is written.
+
+    A folder from an earlier comparison on the same data is resumed; one on other data is refused (its
+    finished cells would be reported under the new name), and so is any other non-empty folder or a file:
+    the report overwrites files, and only tunetext's own may be overwritten.
+    """
+    manifest = out / MANIFEST_FILE
+    if manifest.is_file():
+        saved = _read_manifest(manifest)
+        if saved["data_sha256"] != fingerprint:
+            raise ConfigError(
+                f"out={str(out)!r} holds a comparison on other data: {saved.get('dataset')!r} (sha256 "
+                f"{saved['data_sha256'][:12]}…), not {splits.name!r} ({fingerprint[:12]}…); its finished cells "
+                f"would be reported as this data's. Pass another out folder, or delete {out} first to start afresh."
+            )
+        return
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"out={str(out)!r} is a file; compare writes a report folder there. Pass a folder path.")
+    if out.exists() and any(out.iterdir()):
+        names = ", ".join(sorted(p.name for p in out.iterdir())[:5])
+        raise ConfigError(
+            f"out={str(out)!r} is not empty ({names}) and is not a tunetext compare report (no {MANIFEST_FILE}); "
+            "the report would overwrite files tunetext did not write. Pass a new or empty folder."
+        )
+    write_json(manifest, {"dataset": splits.name, "data_sha256": fingerprint, "tunetext_version": __version__})
+
+
+def _read_manifest(path: Path) -> dict:
+    try:
+        saved = read_json(path)
+    except ValueError:  # not JSON, or not UTF-8
+        saved = None
+    if not isinstance(saved, dict) or not isinstance(saved.get("data_sha256"), str):
+        raise ConfigError(f"{path} is not a tunetext compare manifest (expected JSON with 'data_sha256'); "
+                          "pass another out folder, or delete that folder first to start afresh.")
+    return saved
 
 
 def run_cell(cell: Cell, splits: DatasetSplits) -> dict:
@@ -48,14 +91,15 @@ def run_cells(
     """
     results = []
     for cell in cells:
-        path = out / CELLS_DIR / f"{cell.key}.json"
+        key = cell.key
+        path = out / CELLS_DIR / f"{key}.json"
         done = path.exists()
         if on_start is not None:
             on_start(cell, done, len(cells))
         if done:
             results.append(read_json(path))
             continue
-        result = run_cell(cell, splits) | {"size_per_class": cell.size, "seed": cell.seed, "key": cell.key}
+        result = run_cell(cell, splits) | {"size_per_class": cell.size, "seed": cell.seed, "key": key}
         write_json(path, result)
         results.append(result)
     return results

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Sequence, Union
 
@@ -37,6 +39,15 @@ class LabeledTexts:
     def subset(self, indices: Sequence[int] | np.ndarray) -> "LabeledTexts":
         return LabeledTexts([self.texts[i] for i in indices], [self.labels[i] for i in indices], self.source)
 
+    def fingerprint(self) -> str:
+        """sha256 of the examples in order (texts, pairs and labels; not `source`): results computed on other
+        data must not pass for these, and the same data gives the same hash on every run and platform."""
+        digest = hashlib.sha256()
+        for text, label in zip(self.texts, self.labels):
+            # One JSON line per example: escaping keeps text boundaries unambiguous, and a pair is a list.
+            digest.update(json.dumps([text, label], ensure_ascii=False, default=str).encode("utf-8") + b"\n")
+        return digest.hexdigest()
+
 
 @dataclass(frozen=True)
 class DatasetSplits:
@@ -51,3 +62,8 @@ class DatasetSplits:
     @property
     def classes(self) -> list[str]:
         return self.train.classes
+
+    def fingerprint(self) -> str:
+        """sha256 of train, validation and test (which example sits in which split counts too); not of `name`."""
+        parts = [split.fingerprint() if split is not None else "none" for split in (self.train, self.validation, self.test)]
+        return hashlib.sha256(" ".join(parts).encode("ascii")).hexdigest()

@@ -36,7 +36,7 @@ def fit_and_evaluate(
     from tunetext.features import bypass_cache
 
     check_known_labels(test.labels, train.classes, test.source or "test data")
-    with PeakMemory() as memory, Stopwatch() as training:
+    with PeakMemory() as memory:
         method.fit(train.texts, train.labels, validation=validation)
     with Stopwatch() as predicting:
         proba = method.predict_proba(test.texts)
@@ -53,7 +53,7 @@ def fit_and_evaluate(
         "method": method.name,
         "params": method.get_params(deep=False),
         "n_train": len(train),
-        "train_seconds": training.seconds,
+        "train_seconds": method.train_seconds_,  # the whole run's, when fit resumed an interrupted one
         "predict_texts_per_second": len(test) / max(predicting.seconds, 1e-9),
         "peak_memory_mb": memory.peak_bytes / 2**20,
         "size_mb": size / 2**20,

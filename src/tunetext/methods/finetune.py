@@ -21,8 +21,9 @@ model), `domain_tokens=True` adds its placeholders and frequent emoji to the voc
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 import torch
@@ -157,6 +158,13 @@ class FineTune(Method):
         self.adapt_mlm_steps = adapt_mlm_steps
         self.adapt_texts = adapt_texts
 
+    def fit(self, texts: Sequence[Text], labels: Sequence[Any], *, validation: LabeledTexts | None = None) -> "FineTune":
+        """As `Method.fit`; a resumed run adds the training time its checkpoint recorded, so `train_seconds_`
+        is the whole run's, not only the part after the resume."""
+        super().fit(texts, labels, validation=validation)
+        self.train_seconds_ += self.resumed_seconds_
+        return self
+
     # ---- configuration ---------------------------------------------------------------------------
     def _optim_config(self) -> OptimConfig:
         return OptimConfig(
@@ -184,6 +192,13 @@ class FineTune(Method):
     def _adapt_config(self) -> AdaptConfig:
         return AdaptConfig(domain_tokens=self.domain_tokens, mlm_steps=self.adapt_mlm_steps,
                            texts_path=self.adapt_texts, preprocess=self.preprocess)
+
+    def _run_identity(self) -> dict:
+        """What defines this run besides the loop's own configs (encoder, head, loss, classes): the loop resumes a
+        checkpoint only if these match too. Hyperparameters the configs carry are left to them (resolved there)."""
+        in_configs = {f.name for config in (OptimConfig, LoopConfig) for f in fields(config)}
+        params = {key: value for key, value in self.get_params(deep=False).items() if key not in in_configs}
+        return {"name": self.name, "classes": self.classes_.tolist(), **params}
 
     # ---- Method hooks ----------------------------------------------------------------------------
     def _fit(self, texts: list[Text], labels: list[str], validation: LabeledTexts | None) -> None:
@@ -218,11 +233,12 @@ class FineTune(Method):
         weight = _class_weights(self.class_weight, data.labels, list(self.classes_))
         state = train(
             self.model_, data, val, optim=optim, loop=loop, num_layers=self.model_.config.num_hidden_layers,
-            pad_id=self.tokenizer_.pad_token_id, loss_fn=self._loss_fn(weight),
+            pad_id=self.tokenizer_.pad_token_id, loss_fn=self._loss_fn(weight), method=self._run_identity(),
         )
         self.history_ = state.history
         self.best_step_ = state.best_step
         self.steps_ = state.step
+        self.resumed_seconds_ = state.resumed_seconds
 
     def _predict_proba(self, texts: list[Text]) -> np.ndarray:
         device = next(self.model_.parameters()).device

@@ -6,7 +6,7 @@ in `fit`, so a bad value fails there with a message naming the value, the expect
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from tunetext.errors import ConfigError
@@ -16,6 +16,10 @@ METRICS = {"accuracy": "max", "macro_f1": "max", "loss": "min"}
 """Validation metrics early stopping can watch, and the direction that counts as better."""
 
 PRECISIONS = ("auto", "bf16", "fp32")
+
+BOOKKEEPING = ("checkpoint_dir", "checkpoint_every", "resume", "log_path", "progress")
+"""LoopConfig fields that change where a run is saved, logged and shown, not what it learns: the only ones
+a checkpoint may be resumed under new values of."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,10 @@ class LoopConfig:
         _check(self.checkpoint_every >= 1, f"checkpoint_every={self.checkpoint_every!r} must be >= 1 steps.")
         _check(not self.resume or self.checkpoint_dir is not None,
                "resume=True needs checkpoint_dir: the folder the interrupted run wrote its checkpoints to.")
+
+    def run_settings(self) -> dict:
+        """The fields that decide what the run learns: all but BOOKKEEPING."""
+        return {key: value for key, value in asdict(self).items() if key not in BOOKKEEPING}
 
 
 def _check(ok: bool, message: str) -> None:

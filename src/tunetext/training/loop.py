@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
+import hashlib
+import itertools
 import json
 import math
 import os
@@ -60,6 +63,13 @@ class Encoded:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def fingerprint(self) -> str:
+        """sha256 of the token ids and labels, in order: a checkpoint trained on other data is not resumed."""
+        digest = hashlib.sha256()
+        for part in ([len(seq) for seq in self.ids], itertools.chain.from_iterable(self.ids), self.labels):
+            digest.update(np.fromiter(part, dtype="<i8").tobytes())  # little-endian: the same hash everywhere
+        return digest.hexdigest()
+
 
 def train(
     model: torch.nn.Module,
@@ -71,11 +81,14 @@ def train(
     loss_fn: LossFn,
     num_layers: int,
     pad_id: int,
+    method: dict | None = None,
 ) -> TrainState:
     """Train `model` (a module mapping `input_ids, attention_mask` to logits) in place; returns the final state.
 
     With `validation`, the best weights by `loop.metric` are restored at the end and training stops after
     `loop.patience` evaluations without improvement; without it, the last weights are kept.
+    `method` holds what else defines the run (the caller's encoder, head, loss settings): a checkpoint
+    resumes only when it, the data and every setting that changes training are the same.
     """
     from accelerate import Accelerator
 
@@ -100,7 +113,11 @@ def train(
     warmup = warmup_steps(optim.warmup, total_steps)
     schedule = get_schedule(optim.schedule)
     eval_every = loop.eval_every or math.ceil(batches_per_epoch / loop.grad_accum_steps)
-    run_meta = {"total_steps": total_steps, "examples": len(data), "batch_size": loop.batch_size, "seed": loop.seed}
+    run_meta = _plain({
+        "total_steps": total_steps, "examples": len(data), "training_data": data.fingerprint(),
+        "validation_data": None if validation is None else validation.fingerprint(),
+        "optim": dataclasses.asdict(optim), "loop": loop.run_settings(), "method": method or {},
+    })
 
     state = TrainState()
     if loop.resume and (saved := load_checkpoint(loop.checkpoint_dir)) is not None:
@@ -108,6 +125,7 @@ def train(
         accelerator.unwrap_model(model).load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         state = TrainState(**saved["state"])
+        state.resumed_seconds = state.seconds
         set_rng_state(saved["rng"])
 
     log = _JsonLines(loop.log_path if accelerator.is_main_process else None)
@@ -126,6 +144,7 @@ def train(
         return {k: v.to(accelerator.device) for k, v in batch.items()}
 
     model.train()
+    run_started = time.perf_counter()
     while state.step < total_steps and not state.stopped_early:
         step, started = state.step, time.perf_counter()
         # Set the lr from the pure schedule: nothing to restore on resume but the step.
@@ -167,6 +186,7 @@ def train(
             log.write({"step": state.step, "eval": metrics})
             for listener in _EVAL_LISTENERS.get():
                 listener(state.history[-1])
+        state.seconds = state.resumed_seconds + time.perf_counter() - run_started
         if loop.checkpoint_dir is not None and accelerator.is_main_process and (
             state.step % loop.checkpoint_every == 0 or state.step == total_steps or state.stopped_early
         ):
@@ -269,12 +289,46 @@ def _check_all_processes_joined(num_processes: int) -> None:
                           "ACCELERATE_USE_CPU=1 (or use `accelerate launch --cpu`) so they train together over gloo.")
 
 
+def _plain(meta: dict) -> dict:
+    """`meta` as JSON would give it back (tuples as lists, paths as strings): plain values that load with
+    `weights_only=True` and compare equal after a save and load."""
+    return json.loads(json.dumps(meta, default=str))
+
+
+_ABSENT = object()
+_FINGERPRINTS = ("training_data", "validation_data")
+
+
 def _check_same_run(saved: dict, current: dict, directory) -> None:
-    if saved != current:
+    """Refuse a checkpoint of another run, naming every field that differs so the user can put it back."""
+    saved, current = _flatten(saved), _flatten(current)
+    differ = sorted(key for key in saved.keys() | current.keys() if saved.get(key, _ABSENT) != current.get(key, _ABSENT))
+    if differ:
+        details = "; ".join(f"{key}: {_show(key, saved.get(key, _ABSENT))} in the checkpoint, "
+                            f"{_show(key, current.get(key, _ABSENT))} now" for key in differ)
         raise ConfigError(
-            f"the checkpoint in {directory} belongs to a different run ({saved}) than this one ({current}); "
-            "resume with the same data and settings, or pass another checkpoint_dir to start afresh."
+            f"the checkpoint in {directory} belongs to a different run ({details}); resume with the same data "
+            "and settings, or pass another checkpoint_dir to start afresh."
         )
+
+
+def _flatten(meta: dict, prefix: str = "") -> dict:
+    """{"optim": {"lr": 1e-4}} → {"optim.lr": 1e-4}: so an error can name the one setting that changed."""
+    flat = {}
+    for key, value in meta.items():
+        if isinstance(value, dict) and value:
+            flat |= _flatten(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _show(key: str, value) -> str:
+    if value is _ABSENT:
+        return "absent"
+    if key in _FINGERPRINTS and value is not None:  # the token ids and labels, hashed: their start tells two apart
+        return f"sha256 {value[:12]}…"
+    return repr(value)
 
 
 class _JsonLines:
