@@ -1,7 +1,11 @@
-"""The service in-process (FastAPI's TestClient) on a TF-IDF model; the micro-batcher on its own."""
+"""The service in-process (FastAPI's TestClient) on a TF-IDF model; its body guard and the micro-batcher on their own."""
 
 import asyncio
 import json
+import os
+import stat
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -15,16 +19,25 @@ from tunetext.cli import app as cli
 from tunetext.cli import deploy  # noqa: F401  (registers serve and export)
 from tunetext.errors import ConfigError
 from tunetext.io import write_json
-from tunetext.methods import Method, make_method
+from tunetext.methods import Method, list_methods, make_method
 from tunetext.serve import MicroBatcher, QueueFull, ServeSettings, create_app
+from tunetext.serve.app import app_from_env
+from tunetext.serve.guard import BodyGuard
+from tunetext.serve.settings import SETTINGS_FILE_VAR, read_api_key_file, settings_file
+
+SECRET_TEXT = "a test-set text that must not leave the machine"
 
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory, real_slice):
+    """A TF-IDF model whose metrics.json holds what `train` writes there: numbers, and test texts with their labels."""
     train = real_slice("trec6", "train")
     path = tmp_path_factory.mktemp("serve") / "model"
     make_method("tfidf-logreg").fit(train.texts, train.labels).save(path)
-    write_json(path / "metrics.json", {"accuracy": 0.8})
+    write_json(path / "metrics.json", {
+        "n": 64, "accuracy": 0.8, "f1_macro": 0.75, "data": str(path.parent / "private.csv"),
+        "per_class": {"DESC": {"f1": 0.7}}, "confident_errors": [{"index": 3, "text": SECRET_TEXT, "label": "HUM"}],
+    })
     return path
 
 
@@ -67,6 +80,8 @@ def test_batch_answers_in_input_order(model_dir, method, questions):
     ({"text": "a", "texts": ["b"]}, 422, "exactly one of 'text'"),
     ({"text": 5}, 422, "valid string"),
     ({"text": "a", "lang": "en"}, 422, "Extra inputs are not permitted"),
+    ({"texts": ["ok", " \n\t"]}, 422, "text 1 is empty or only whitespace"),
+    ({"text": ""}, 422, "text 0 is empty or only whitespace"),
 ])
 def test_limits_and_schema_are_clear_4xx(model_dir, body, status, message):
     with client(model_dir, max_texts=4, max_chars=100) as c:
@@ -75,24 +90,98 @@ def test_limits_and_schema_are_clear_4xx(model_dir, body, status, message):
     assert message in json.dumps(response.json())
 
 
-def test_api_key_guards_predict_and_metadata_but_not_health(model_dir):
+def test_api_key_guards_everything_but_health_and_docs(model_dir):
     with client(model_dir, api_key="s3cret") as c:
         for headers in ({}, {"X-API-Key": "wrong"}):
             response = c.post("/predict", json={"text": "hi"}, headers=headers)
             assert response.status_code == 401 and "X-API-Key" in response.json()["detail"]
+            assert response.headers["WWW-Authenticate"] == "X-API-Key"
             assert c.get("/metadata", headers=headers).status_code == 401
+            assert c.get("/no-such-route", headers=headers).status_code == 401
         assert c.post("/predict", json={"text": "hi"}, headers={"X-API-Key": "s3cret"}).status_code == 200
-        assert c.get("/health").status_code == 200
+        for public in ("/health", "/docs", "/openapi.json", "/docs/assets/swagger-ui.css"):
+            assert c.get(public).status_code == 200, public
 
 
-def test_health_metadata_and_openapi(model_dir, method):
+def test_metadata_serves_only_what_a_client_needs(model_dir, method):
     with client(model_dir) as c:
         assert c.get("/health").json() == {"status": "ok", "queued_texts": 0}
-        meta = c.get("/metadata").json()
+        response = c.get("/metadata")
         assert c.get("/openapi.json").json()["paths"].keys() >= {"/predict", "/health", "/metadata"}
-    assert meta["labels"] == list(method.classes_) and meta["method"] == "tfidf-logreg"
-    assert meta["backend"] == "torch" and meta["metrics"] == {"accuracy": 0.8}
-    assert meta["params"]["C"] == method.C and meta["preprocessing"]["max_chars"] == 10_000
+    meta = response.json()
+    assert meta == {"method": "tfidf-logreg", "task": None, "labels": list(method.classes_), "backend": "torch",
+                    "limits": {"max_texts": 256, "max_chars": 10_000, "max_body_bytes": 15_363_072,
+                               "max_length_tokens": None},
+                    "metrics": {"n": 64, "accuracy": 0.8, "f1_macro": 0.75}}
+    assert SECRET_TEXT not in response.text and str(model_dir.parent) not in response.text
+
+
+def test_docs_load_their_assets_from_the_service_not_a_cdn(model_dir):
+    with client(model_dir) as c:
+        page = c.get("/docs").text
+        script = c.get("/docs/assets/swagger-ui-bundle.js")
+        redoc = c.get("/redoc").text
+    assert "/docs/assets/swagger-ui-bundle.js" in page and "/docs/assets/swagger-ui.css" in page
+    assert "cdn" not in page.lower() and "cdn" not in redoc.lower()
+    assert script.status_code == 200 and "SwaggerUIBundle" in script.text
+
+
+def test_body_is_json_whatever_its_content_type(model_dir, method, questions):
+    """The README's `curl -d` sends application/x-www-form-urlencoded."""
+    with client(model_dir) as c:
+        for content_type in ("application/x-www-form-urlencoded", "text/plain", None):
+            headers = {"content-type": content_type} if content_type else {}
+            response = c.post("/predict", content=json.dumps({"text": questions[0]}), headers=headers)
+            assert response.status_code == 200, content_type
+            assert response.json()["predictions"][0]["label"] == method.predict(questions[:1])[0]
+
+
+def test_oversized_bodies_are_refused_before_they_are_read(model_dir):
+    chunks = lambda: (b"x" * 65_536 for _ in range(64))  # 4 MB, sent chunked: no Content-Length  # noqa: E731
+    with client(model_dir, api_key="k", max_texts=2, max_chars=1000) as c:
+        limit = ServeSettings(str(model_dir), max_texts=2, max_chars=1000).max_body_bytes
+        unauthenticated = c.post("/predict", content=b"x" * (limit + 1))
+        declared = c.post("/predict", content=b"x" * (limit + 1), headers={"X-API-Key": "k"})
+        chunked = c.post("/predict", content=chunks(), headers={"X-API-Key": "k"})
+        fits = c.post("/predict", json={"texts": ["é" * 1000] * 2}, headers={"X-API-Key": "k"})  # sent as \u00e9
+    assert unauthenticated.status_code == 401
+    assert declared.status_code == 413 and f"is {limit + 1:,} bytes; the limit is {limit:,}" in declared.json()["detail"]
+    assert chunked.status_code == 413 and f"over {limit:,} bytes" in chunked.json()["detail"]
+    assert fits.status_code == 200
+
+
+def run_guard(guard: BodyGuard, headers: dict, body_chunks: list[bytes]) -> tuple[int, int, bool]:
+    """(status, body messages the guard read, whether the app behind it ran) for one request."""
+    reads, ran, sent = [], [], []
+    messages = [{"type": "http.request", "body": chunk, "more_body": i < len(body_chunks) - 1}
+                for i, chunk in enumerate(body_chunks)]
+
+    async def receive():
+        reads.append(1)
+        return messages[len(reads) - 1]
+
+    async def send(message):
+        sent.append(message)
+
+    async def app(scope, receive, send):
+        ran.append(1)
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    guard.app = app
+    scope = {"type": "http", "path": "/predict", "headers": [(k.encode(), v.encode()) for k, v in headers.items()]}
+    asyncio.run(guard(scope, receive, send))
+    return sent[0]["status"], len(reads), bool(ran)
+
+
+def test_guard_reads_no_body_without_the_key_and_stops_at_the_limit():
+    guard = BodyGuard(None, api_key="k", max_body_bytes=100, public_paths=("/health",))
+    assert run_guard(guard, {"content-length": "10"}, [b"x" * 10]) == (401, 0, False)
+    assert run_guard(guard, {"x-api-key": "k", "content-length": "300"}, [b"x" * 100] * 3) == (413, 0, False)
+    assert run_guard(guard, {"x-api-key": "k"}, [b"x" * 60] * 5) == (413, 2, False)  # chunked: stops at 120 bytes
+    assert run_guard(guard, {"x-api-key": "k"}, [b"x" * 50] * 2) == (200, 2, True)
 
 
 class Gate:
@@ -145,6 +234,49 @@ def test_access_log_is_json_lines_without_texts(model_dir, tmp_path):
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     assert [(x["path"], x["status"], x["texts"]) for x in lines] == [("/predict", 200, 2), ("/predict", 422, None)]
     assert all(x["ms"] >= 0 and x["client"] for x in lines) and "secret" not in log.read_text()
+
+
+def test_settings_travel_to_workers_in_a_private_file_removed_after(model_dir, monkeypatch):
+    settings = ServeSettings(str(model_dir), api_key="s3cret", max_texts=8)
+    with settings_file(settings) as path:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        monkeypatch.setenv(SETTINGS_FILE_VAR, str(path))
+        with TestClient(app_from_env()) as c:
+            assert c.get("/metadata", headers={"X-API-Key": "s3cret"}).json()["limits"]["max_texts"] == 8
+            assert c.get("/metadata").status_code == 401
+    assert not path.exists()
+    assert "s3cret" not in repr(settings)
+
+
+def test_api_key_file_is_read_stripped(tmp_path):
+    (tmp_path / "key").write_text("s3cret\n")
+    (tmp_path / "empty").write_text(" \n")
+    assert read_api_key_file(tmp_path / "key") == "s3cret"
+    with pytest.raises(ConfigError, match="API key file .*empty is empty"):
+        read_api_key_file(tmp_path / "empty")
+
+
+def test_cli_serve_warns_about_a_key_on_the_command_line_and_refuses_two_keys(tmp_path):
+    (tmp_path / "key").write_text("s3cret")
+    shown = CliRunner().invoke(cli, ["serve", str(tmp_path), "--api-key", "s3cret"])
+    both = CliRunner().invoke(cli, ["serve", str(tmp_path), "--api-key-file", str(tmp_path / "key")],
+                              env={"TUNETEXT_API_KEY": "other"})
+    assert "visible to every user of this machine in `ps`" in " ".join(shown.output.split())
+    assert both.exit_code == 2 and "pass the API key once" in " ".join(both.output.split())
+
+
+def test_serving_a_tfidf_model_does_not_import_torch(model_dir):
+    """PyTorch costs hundreds of MB of memory; a TF-IDF model does not need it. The registry, which then
+    imported one module of methods first, still lists them all in its usual order."""
+    code = ("import sys; from tunetext.cli import deploy; from tunetext.serve import ServeSettings, create_app; "
+            f"create_app(ServeSettings({str(model_dir)!r})); print(sorted(m for m in sys.modules if m.split('.')[0] == 'torch')); "
+            "from tunetext.methods import list_methods; print(list_methods())")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert result.returncode == 0, result.stderr
+    torch_modules, methods = result.stdout.splitlines()
+    assert torch_modules == "[]"
+    assert methods == str(list_methods())
 
 
 def test_settings_reject_bad_limits(model_dir):

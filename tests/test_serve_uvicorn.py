@@ -1,12 +1,14 @@
 """One real `tunetext serve` process on 127.0.0.1: started, loaded with concurrent requests, always stopped."""
 
+import stat
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tunetext.methods import Method, make_method
-from tunetext.serve.local import local_server
+from tunetext.serve.local import local_server, local_server_process
 
 START_TIMEOUT_S = 60
 
@@ -37,3 +39,31 @@ def test_real_server_checks_the_key_from_the_environment(server):
     url, _ = server
     assert httpx.post(f"{url}/predict", json={"text": "hi"}, headers={"X-API-Key": "nope"}).status_code == 401
     assert httpx.get(f"{url}/metadata", headers={"X-API-Key": "k3y"}).json()["method"] == "tfidf-logreg"
+
+
+def children(pid: int) -> list[int]:
+    """Process ids whose parent is `pid`, from /proc."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            if f"\nPPid:\t{pid}\n" in status.read_text():
+                found.append(int(status.parent.name))
+        except OSError:  # the process ended while we looked
+            pass
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc (Linux)")
+def test_workers_get_the_settings_from_a_private_file_not_the_key_in_their_environment(tmp_path, real_slice):
+    train = real_slice("trec6", "train", 200)
+    model_dir = tmp_path / "model"
+    make_method("tfidf-logreg").fit(train.texts, train.labels).save(model_dir)
+    with local_server_process(model_dir, tmp_path / "server.log", options=["--workers", "2"],
+                              env={"TUNETEXT_API_KEY": "k3y-in-env"}, timeout_s=START_TIMEOUT_S) as server:
+        assert httpx.post(f"{server.url}/predict", json={"text": "hi"}, headers={"X-API-Key": "k3y-in-env"}).status_code == 200
+        assert httpx.post(f"{server.url}/predict", json={"text": "hi"}).status_code == 401
+        environments = [Path(f"/proc/{pid}/environ").read_bytes().split(b"\0") for pid in children(server.process.pid)]
+        assert len(environments) >= 2 and not any(b"k3y-in-env" in variable for env in environments for variable in env)
+        settings = Path(next(v for v in environments[0] if v.startswith(b"TUNETEXT_SERVE_SETTINGS_FILE=")).split(b"=", 1)[1].decode())
+        assert stat.S_IMODE(settings.stat().st_mode) == 0o600
+    assert not settings.exists()

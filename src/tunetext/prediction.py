@@ -13,6 +13,7 @@ from tunetext.data.loading import SUFFIXES, find_text_column, iter_table_chunks
 from tunetext.errors import ConfigError, DataError
 from tunetext.io import atomic_path
 from tunetext.methods.base import Method
+from tunetext.model_files import has_export, saved_tasks
 
 PREDICTED_COLUMN = "predicted_label"
 BACKENDS = ("auto", "torch", "onnx")
@@ -30,8 +31,6 @@ def resolve_backend(model_dir: str | Path, backend: str = "auto") -> str:
     """"torch": the saved method itself (PyTorch for transformers, scikit-learn for TF-IDF); "onnx": its
     export in DIR/onnx (`tunetext export DIR --onnx`); "auto": the export when there is one (several
     times faster on CPU, parity-checked when it was written), else the method."""
-    from tunetext.export.onnx import has_export
-
     if backend not in BACKENDS:
         raise ConfigError(f"backend={backend!r}; use one of {', '.join(BACKENDS)}.")
     if backend == "auto":
@@ -41,19 +40,20 @@ def resolve_backend(model_dir: str | Path, backend: str = "auto") -> str:
 
 def load_predictor(model_dir: str | Path, backend: str = "auto", task: str | None = None) -> Predictor:
     """The model in `model_dir`, run by `backend` (see `resolve_backend`); `task` names one head of a multi-task model."""
-    from tunetext.export.onnx import OnnxClassifier
-    from tunetext.methods.multitask import MultiTask, saved_tasks
-
     tasks = saved_tasks(model_dir)
     if tasks is not None:
         if task is None:
             raise ConfigError(f"{model_dir} holds a multi-task model: pass --task, one of {', '.join(tasks)}.")
         if backend == "onnx":
             raise ConfigError("multi-task models predict with --backend torch; ONNX export is for single-task models.")
+        from tunetext.methods.multitask import MultiTask  # here, not at the top: it (like OnnxClassifier) imports torch
+
         return MultiTask.load(model_dir).for_task(task)
     if task is not None:
         raise ConfigError(f"--task {task} is for multi-task models; {model_dir} holds a single-task model.")
     if resolve_backend(model_dir, backend) == "onnx":
+        from tunetext.export.onnx import OnnxClassifier
+
         return OnnxClassifier.load(model_dir)
     return Method.load(model_dir)
 

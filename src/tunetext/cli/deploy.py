@@ -17,6 +17,7 @@ console = Console()
 @app.command()
 @friendly_errors
 def serve(
+    ctx: typer.Context,
     model_dir: Path = typer.Argument(..., help="A directory written by `tunetext train`."),
     host: str = typer.Option("127.0.0.1", help="Address to listen on; 0.0.0.0 accepts connections from other machines."),
     port: int = typer.Option(8000),
@@ -24,7 +25,11 @@ def serve(
     backend: str = typer.Option("auto", help=BACKEND_HELP),
     task: Optional[str] = typer.Option(None, "--task", help=TASK_HELP),
     api_key: Optional[str] = typer.Option(None, envvar="TUNETEXT_API_KEY", show_default=False,
-                                          help="Require this key in the X-API-Key header (/predict, /metadata)."),
+                                          help="Require this key in the X-API-Key header (all but /health and the docs). "
+                                               "Prefer the TUNETEXT_API_KEY variable or --api-key-file: a key on "
+                                               "the command line shows in `ps`."),
+    api_key_file: Optional[Path] = typer.Option(None, exists=True, dir_okay=False, show_default=False,
+                                                help="Read the API key from this file (surrounding whitespace dropped)."),
     max_batch_size: int = typer.Option(32, help="Texts per model call; concurrent requests are grouped up to this."),
     max_wait_ms: float = typer.Option(5.0, help="How long a batch waits for more requests before it runs."),
     max_queue: int = typer.Option(1024, help="Texts allowed to wait for the model; beyond it requests get 503."),
@@ -35,16 +40,23 @@ def serve(
     """Serve a trained model over HTTP: POST /predict, GET /health, GET /metadata, OpenAPI docs at /docs."""
     from importlib.util import find_spec
 
-    from tunetext.export.onnx import MissingExtraError
-
-    missing = [module for module in ("fastapi", "uvicorn") if find_spec(module) is None]
+    missing = [module for module in ("fastapi", "fastapi_offline", "uvicorn") if find_spec(module) is None]
     if missing:
-        raise MissingExtraError(f"`tunetext serve` needs {' and '.join(missing)}: pip install tunetext[serve]")
+        from tunetext.export.onnx import MissingExtraError  # only here: the module imports torch
+
+        raise MissingExtraError(f"`tunetext serve` needs {', '.join(missing)}: pip install tunetext[serve]")
     import uvicorn
 
     from tunetext.serve.app import create_app
-    from tunetext.serve.settings import ENV_VAR, ServeSettings
+    from tunetext.serve.settings import SETTINGS_FILE_VAR, ServeSettings, read_api_key_file, settings_file
 
+    if api_key_file is not None:
+        if api_key is not None:
+            raise typer.BadParameter("pass the API key once: --api-key-file, or --api-key / TUNETEXT_API_KEY.")
+        api_key = read_api_key_file(api_key_file)
+    elif ctx.get_parameter_source("api_key").name == "COMMANDLINE":  # not TUNETEXT_API_KEY (by name: typer vendors click)
+        Console(stderr=True).print("[yellow]warning:[/] --api-key on the command line is visible to every user "
+                                   "of this machine in `ps`; set TUNETEXT_API_KEY or use --api-key-file.")
     settings = ServeSettings(str(model_dir), backend=backend, task=task, api_key=api_key, max_batch_size=max_batch_size,
                              max_wait_ms=max_wait_ms, max_queue=max_queue, max_texts=max_texts, max_chars=max_chars,
                              access_log=str(access_log) if access_log else None)
@@ -55,8 +67,12 @@ def serve(
         uvicorn.run(service, host=host, port=port, access_log=False)
         return
     del service  # each worker process loads its own copy from the settings
-    os.environ[ENV_VAR] = settings.to_json()
-    uvicorn.run("tunetext.serve.app:app_from_env", factory=True, host=host, port=port, workers=workers, access_log=False)
+    # The workers inherit this environment: it names the settings file and no longer holds the key itself.
+    os.environ.pop("TUNETEXT_API_KEY", None)
+    with settings_file(settings) as path:
+        os.environ[SETTINGS_FILE_VAR] = str(path)
+        uvicorn.run("tunetext.serve.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                    access_log=False)
 
 
 @app.command()

@@ -21,9 +21,8 @@ from tunetext.encoders import configure_threads, load_tokenizer, pad_batch, toke
 from tunetext.errors import ConfigError, TunetextError
 from tunetext.io import atomic_dir, read_json, write_json
 from tunetext.methods.base import METADATA_FILE
+from tunetext.model_files import EXPORT_DIR, EXPORT_FILE, has_export  # noqa: F401  (defined there: no torch needed)
 
-EXPORT_DIR = "onnx"
-EXPORT_FILE = "export.json"
 FP32_FILE = "model.onnx"
 INT8_FILE = "model.int8.onnx"
 QUANTIZATIONS = ("int8",)
@@ -52,10 +51,6 @@ SAMPLE_TEXTS = (
 """Built-in parity sample: questions, reviews, news, spam, one word and a non-English line, long and short."""
 class MissingExtraError(TunetextError, ImportError):
     """An optional dependency group is not installed; the message names the `pip install` that fixes it."""
-
-
-def has_export(model_dir: str | Path) -> bool:
-    return (Path(model_dir) / EXPORT_DIR / EXPORT_FILE).exists()
 
 
 def export_onnx(model_dir: str | Path, *, quantize: str | None = None, sample_texts: Sequence[Text] | None = None) -> dict:

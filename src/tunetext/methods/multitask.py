@@ -22,9 +22,9 @@ from tunetext.data.dataset import LabeledTexts, Text
 from tunetext.errors import ConfigError
 from tunetext.io import read_json, write_json
 from tunetext.methods.finetune import FineTune
+from tunetext.model_files import TASKS_FILE as _TASKS_FILE, saved_tasks  # noqa: F401  (defined there: no torch needed)
 
 SEPARATOR = ":"
-_TASKS_FILE = "multitask.json"
 
 
 def task_sample_sizes(sizes: dict[str, int], temperature: float = 1.0) -> dict[str, int]:
@@ -150,12 +150,6 @@ class TaskPredictor:
 
     def predict_proba(self, texts: list[Text]) -> np.ndarray:
         return self._model.predict_proba(texts, self._task)
-
-
-def saved_tasks(directory: str | Path) -> list[str] | None:
-    """The task names of a saved multi-task model, without loading it; None for any other model folder."""
-    path = Path(directory) / _TASKS_FILE
-    return read_json(path)["tasks"] if path.exists() else None
 
 
 def evaluate_tasks(model: MultiTask, tests: dict[str, LabeledTexts]) -> dict[str, dict]:

@@ -24,7 +24,8 @@ def register(name: str) -> Callable[[M], M]:
 
 
 def get_method_class(name: str) -> type:
-    _import_builtin_methods()
+    if name not in _REGISTRY:
+        _import_builtin_methods(first=name)
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -46,15 +47,29 @@ def list_methods() -> list[str]:
     return list(_REGISTRY)
 
 
-def _import_builtin_methods() -> None:
+def _import_builtin_methods(first: str | None = None) -> None:
     """Import every module of `tunetext.methods` once, so its @register decorators run.
 
-    A new method is a new module with a registered class: nothing else needs editing.
+    A new method is a new module with a registered class: nothing else needs editing. With `first`, the
+    module named like that method (tfidf-logreg: tfidf.py, pretrained-head: pretrained_head.py) is tried
+    alone before the rest, so loading a TF-IDF model never imports the transformer methods and torch.
     """
     import importlib
     import pkgutil
 
     import tunetext.methods as package
 
-    for module in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"{package.__name__}.{module.name}")
+    modules = [f"{package.__name__}.{module.name}" for module in pkgutil.iter_modules(package.__path__)]
+    if first is not None:
+        for guess in {f"{package.__name__}.{first.replace('-', '_')}", f"{package.__name__}.{first.split('-')[0]}"}:
+            if guess in modules:
+                importlib.import_module(guess)
+        if first in _REGISTRY:
+            return
+    for module in modules:
+        importlib.import_module(module)
+    # Registration order depends on which module came first; list methods in module order whatever it was.
+    rank = {module: i for i, module in enumerate(modules)}
+    ordered = sorted(_REGISTRY.items(), key=lambda item: rank.get(item[1].__module__, len(rank)))
+    _REGISTRY.clear()
+    _REGISTRY.update(ordered)

@@ -1,11 +1,10 @@
-"""The HTTP service: POST /predict, GET /health, GET /metadata, and OpenAPI docs at /docs.
+"""The HTTP service: POST /predict, GET /health, GET /metadata, and OpenAPI docs at /docs (served offline).
 
 Only `load_predictor` and `predict_proba` are used, so every registry method (and every ONNX export) serves.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import sys
@@ -15,19 +14,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
-from fastapi import Depends, FastAPI, HTTPException, Request, Security
+from fastapi import FastAPI, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tunetext import __version__
-from tunetext.export.onnx import EXPORT_DIR, EXPORT_FILE
 from tunetext.io import read_json
 from tunetext.methods.base import METADATA_FILE
 from tunetext.prediction import Predictor, load_predictor, resolve_backend
 from tunetext.serve.batcher import MicroBatcher, QueueFull
+from tunetext.serve.guard import API_KEY_HEADER, BodyGuard
 from tunetext.serve.settings import ServeSettings
 
-API_KEY_HEADER = "X-API-Key"
+PUBLIC_PATHS = ("/health", "/docs", "/redoc", "/openapi.json")
+"""Open without the API key: liveness, and the API's description (its assets are under /docs/)."""
 
 
 class PredictRequest(BaseModel):
@@ -82,8 +83,12 @@ def create_app(settings: ServeSettings, predictor: Predictor | None = None) -> F
             access.removeHandler(handler)
             handler.close()
 
-    app = FastAPI(title=f"tunetext: {metadata['method']}", version=__version__, lifespan=lifespan,
-                  description=f"Labels: {', '.join(labels)}. Backend: {backend}.")
+    # FastAPIOffline serves the Swagger UI and ReDoc assets from its package, not a CDN: /docs works offline.
+    app = FastAPIOffline(title=f"tunetext: {metadata['method']}", version=__version__, lifespan=lifespan,
+                         static_url="/docs/assets", description=f"Backend: {backend}. Labels and metrics: GET /metadata.")
+    # Added before the access log, so it runs inside it: refused requests are logged too.
+    app.add_middleware(BodyGuard, api_key=settings.api_key, max_body_bytes=settings.max_body_bytes,
+                       public_paths=PUBLIC_PATHS)
 
     @app.middleware("http")
     async def access_log(request: Request, call_next):
@@ -105,23 +110,21 @@ def create_app(settings: ServeSettings, predictor: Predictor | None = None) -> F
                 "texts": getattr(request.state, "texts", None),
             }))
 
-    key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False)
+    # BodyGuard checks the key; declaring the header here only documents it (and gives /docs its Authorize button).
+    keyed = [Security(APIKeyHeader(name=API_KEY_HEADER, auto_error=False))] if settings.api_key else []
 
-    def check_api_key(key: Optional[str] = Security(key_header)) -> None:
-        # compare_digest: the time taken must not reveal how much of a guessed key was right.
-        if settings.api_key is not None and not (key and hmac.compare_digest(key.encode(), settings.api_key.encode())):
-            raise HTTPException(401, f"missing or wrong API key: send it in the {API_KEY_HEADER} header.",
-                                headers={"WWW-Authenticate": API_KEY_HEADER})
-
-    @app.post("/predict", response_model=PredictResponse, dependencies=[Depends(check_api_key)],
+    @app.post("/predict", response_model=PredictResponse, dependencies=keyed,
               responses={401: {"description": "Missing or wrong API key"},
-                         413: {"description": "Too many texts, or a text too long"},
+                         413: {"description": "Too many texts, a text too long, or a body over the size limit"},
+                         422: {"description": "Not a valid request, or an empty text"},
                          503: {"description": "Queue full: retry shortly"}})
     async def predict(body: PredictRequest, request: Request) -> PredictResponse:
-        """Labels and probabilities for one text or a batch; concurrent requests share model calls."""
+        """Labels and probabilities for one text or a batch; concurrent requests share model calls.
+
+        The body is read as JSON whatever its Content-Type, so `curl -d '{"text": "..."}'` works as it is."""
         texts = body.all_texts()
         request.state.texts = len(texts)
-        check_limits(texts, settings)
+        check_texts(texts, settings)
         try:
             proba = await request.app.state.batcher.predict(texts)
         except QueueFull as exc:
@@ -135,15 +138,16 @@ def create_app(settings: ServeSettings, predictor: Predictor | None = None) -> F
         """Liveness for load balancers (no API key): the model is loaded and how many texts are waiting."""
         return {"status": "ok", "queued_texts": request.app.state.batcher.queued}
 
-    @app.get("/metadata", dependencies=[Depends(check_api_key)])
+    @app.get("/metadata", dependencies=keyed)
     async def get_metadata() -> dict:
-        """The model: labels, method and hyperparameters, preprocessing, backend, and its metrics at training time."""
+        """The model's method, labels and backend, the service's limits, and the model's test metrics at training time."""
         return metadata
 
     return app
 
 
-def check_limits(texts: list[str], settings: ServeSettings) -> None:
+def check_texts(texts: list[str], settings: ServeSettings) -> None:
+    """What `train` would refuse, or what the limits bound, as a 4xx naming the text."""
     if len(texts) > settings.max_texts:
         raise HTTPException(413, f"{len(texts)} texts in one request; the limit is {settings.max_texts}. "
                                  "Send them in several requests.")
@@ -151,26 +155,39 @@ def check_limits(texts: list[str], settings: ServeSettings) -> None:
         if len(text) > settings.max_chars:
             raise HTTPException(413, f"text {i} has {len(text):,} characters; the limit is {settings.max_chars:,}. "
                                      "Shorten it (the model reads only the first tokens anyway).")
+        if not text.strip():
+            raise HTTPException(422, f"text {i} is empty or only whitespace; send texts with words in them.")
 
 
 def describe(model_dir: Path, backend: str, settings: ServeSettings, labels: list[str]) -> dict:
-    """/metadata: from the model's own files, so it says what was trained, not what the service assumes."""
+    """/metadata: what a client needs to call the service and trust its answers, from the model's own files.
+
+    An allow-list, because those files hold what must not leave the machine: hyperparameters with absolute
+    paths (a fine-tuned model's checkpoint_dir and log_path) and test-set texts (metrics.json's confident_errors).
+    """
     saved = read_json(model_dir / METADATA_FILE)
-    export = model_dir / EXPORT_DIR / EXPORT_FILE
-    metrics = model_dir / "metrics.json"
     return {
         "method": saved["method"],
         "task": settings.task,
         "labels": labels,
-        "params": saved["params"],
-        "preprocessing": {"max_length_tokens": saved.get("max_length"), "max_chars": settings.max_chars},
         "backend": backend,
-        "export": read_json(export) if backend == "onnx" and export.exists() else None,
-        "metrics": read_json(metrics) if metrics.exists() else None,
-        "trained_with": saved.get("tunetext_version"),
+        "limits": {"max_texts": settings.max_texts, "max_chars": settings.max_chars,
+                   "max_body_bytes": settings.max_body_bytes, "max_length_tokens": saved.get("max_length")},
+        "metrics": summary_metrics(model_dir / "metrics.json", settings.task),
     }
 
 
+def summary_metrics(path: Path, task: str | None) -> dict | None:
+    """The top-level numbers of metrics.json (accuracy, F1s, log-loss, n), or of the served task's entry."""
+    if not path.exists():
+        return None
+    metrics = read_json(path)
+    if task is not None:
+        metrics = metrics.get("tasks", {}).get(task, {})
+    return {name: value for name, value in metrics.items()
+            if isinstance(value, (int, float)) and not isinstance(value, bool)}
+
+
 def app_from_env() -> FastAPI:
-    """The factory uvicorn calls in each worker process (`tunetext serve` puts the settings in the environment)."""
+    """The factory uvicorn calls in each worker process (`tunetext serve` leaves the settings file's path in the environment)."""
     return create_app(ServeSettings.from_env())

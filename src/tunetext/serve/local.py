@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -16,6 +17,13 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class LocalServer:
+    url: str
+    process: subprocess.Popen
+    """The `tunetext serve` process (with --workers 1, the one that answers: benchmarks read its memory)."""
 
 
 @contextmanager
@@ -31,6 +39,20 @@ def local_server(
 
     Its output goes to `log_path`, a file rather than a pipe: a full pipe would stall the server.
     """
+    with local_server_process(model_dir, log_path, options=options, env=env, timeout_s=timeout_s) as server:
+        yield server.url
+
+
+@contextmanager
+def local_server_process(
+    model_dir: str | Path,
+    log_path: str | Path,
+    *,
+    options: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+    timeout_s: float = 60,
+) -> Iterator[LocalServer]:
+    """`local_server`, yielding the process too."""
     import httpx
 
     port = free_port()
@@ -52,7 +74,7 @@ def local_server(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"tunetext serve did not answer /health within {timeout_s} s; log: {log_path}")
             time.sleep(0.2)
-        yield url
+        yield LocalServer(url, process)
     finally:
         process.terminate()
         try:

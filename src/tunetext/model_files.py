@@ -1,0 +1,25 @@
+"""The files a saved model folder may hold beside the method's own, readable without importing torch.
+
+`serve` and `predict` check for them before loading any model code, so a TF-IDF model is served without
+PyTorch (hundreds of MB of memory) ever being imported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tunetext.io import read_json
+
+EXPORT_DIR = "onnx"
+EXPORT_FILE = "export.json"
+TASKS_FILE = "multitask.json"
+
+
+def has_export(model_dir: str | Path) -> bool:
+    return (Path(model_dir) / EXPORT_DIR / EXPORT_FILE).exists()
+
+
+def saved_tasks(directory: str | Path) -> list[str] | None:
+    """The task names of a saved multi-task model, without loading it; None for any other model folder."""
+    path = Path(directory) / TASKS_FILE
+    return read_json(path)["tasks"] if path.exists() else None
