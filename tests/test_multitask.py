@@ -112,7 +112,7 @@ def test_cli_trains_one_model_for_several_tasks(tiny_bert_path, real_slice, tmp_
                                       "--out", str(tmp_path / "eval.json")])
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "eval.json").read_text())["n"] == 40
-    result = CliRunner().invoke(app, ["predict", str(out), "--data", str(questions), "--out", str(predicted)])
+    result = CliRunner().invoke(app, ["predict", str(out), "--data", str(questions), "--out", str(tmp_path / "no-task.csv")])
     assert result.exit_code != 0 and "multi-task model: pass --task, one of questions, spam" in result.output
 
     from fastapi.testclient import TestClient

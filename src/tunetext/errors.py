@@ -15,3 +15,11 @@ class ConfigError(TunetextError, ValueError):
 
 class NotFittedError(TunetextError, RuntimeError):
     """A method used for prediction or saving before `fit`."""
+
+
+class OutputError(TunetextError, ValueError):
+    """An output path tunetext refuses to write: it holds the user's files, the input data, or the current folder."""
+
+
+class ModelError(TunetextError, ValueError):
+    """A saved model folder that cannot be read: a damaged or truncated file, or a broken ONNX export."""

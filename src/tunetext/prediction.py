@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Protocol, Sequence
 
@@ -10,8 +11,8 @@ import pandas as pd
 
 from tunetext.data.dataset import Text
 from tunetext.data.loading import SUFFIXES, find_text_column, iter_table_chunks
-from tunetext.errors import ConfigError, DataError
-from tunetext.io import atomic_path
+from tunetext.errors import ConfigError, DataError, ModelError
+from tunetext.io import atomic_path, check_output_file
 from tunetext.methods.base import Method
 from tunetext.model_files import has_export, saved_tasks
 
@@ -39,7 +40,10 @@ def resolve_backend(model_dir: str | Path, backend: str = "auto") -> str:
 
 
 def load_predictor(model_dir: str | Path, backend: str = "auto", task: str | None = None) -> Predictor:
-    """The model in `model_dir`, run by `backend` (see `resolve_backend`); `task` names one head of a multi-task model."""
+    """The model in `model_dir`, run by `backend` (see `resolve_backend`); `task` names one head of a multi-task model.
+
+    With backend="auto", a damaged ONNX export falls back to the method itself, with a warning.
+    """
     tasks = saved_tasks(model_dir)
     if tasks is not None:
         if task is None:
@@ -54,7 +58,12 @@ def load_predictor(model_dir: str | Path, backend: str = "auto", task: str | Non
     if resolve_backend(model_dir, backend) == "onnx":
         from tunetext.export.onnx import OnnxClassifier
 
-        return OnnxClassifier.load(model_dir)
+        try:
+            return OnnxClassifier.load(model_dir)
+        except ModelError as exc:
+            if backend != "auto":
+                raise
+            warnings.warn(f"{exc} Using the saved method instead (backend='torch').", stacklevel=2)
     return Method.load(model_dir)
 
 
@@ -79,13 +88,15 @@ def predict_file(
     text_column: str | None = None,
     text_pair_column: str | None = None,
     chunk_size: int = 10_000,
+    overwrite: bool = False,
     console=None,
 ) -> int:
     """Predict every row of `data` into `out` (format from its suffix), in input order; returns the row count.
 
-    Memory stays bounded by `chunk_size`; `out` appears only once every row is written.
+    Memory stays bounded by `chunk_size`; `out` appears only once every row is written. `out` may not be
+    `data`, and replaces an existing file only with `overwrite=True`.
     """
-    out = Path(out)
+    out = check_output_file(out, inputs=[data], overwrite=overwrite)
     fmt = SUFFIXES.get(out.suffix.lower())
     if fmt is None:
         raise DataError(f"cannot write {out.name}: unknown output type {out.suffix!r}; use one of {', '.join(SUFFIXES)}.")

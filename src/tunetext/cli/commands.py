@@ -58,13 +58,19 @@ def train(
     augment: Optional[str] = typer.Option(None, help="Augment the training split (never validation or test): "
                                           "eda (word edits with embedding-neighbour synonyms) or mlm (masked-LM replacement)."),
     augment_ratio: float = typer.Option(1.0, help="With --augment: new examples per training example."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace --out even if it holds files tunetext did not "
+                                   "write (never the current folder, a file, or a folder holding the input)."),
 ) -> None:
-    """Fit a method, evaluate it on the test split, and save the model with DIR/metrics.json."""
+    """Fit a method, evaluate it on the test split, and save the model with DIR/metrics.json.
+
+    An existing DIR is replaced only if it is empty or a model tunetext saved (or with --overwrite).
+    """
     from tunetext.data import load_splits
     from tunetext.evaluation.experiment import fit_and_evaluate
     from tunetext.evaluation.tables import metrics_table, per_class_table
     from tunetext.io import write_json
     from tunetext.methods import make_method
+    from tunetext.methods.base import check_model_dir
 
     params = parse_params(param)
     if config is not None:
@@ -75,12 +81,13 @@ def train(
     method = method or "tfidf-svm"
     options = {"model": model, "preprocess": preprocess, "adapt_mlm_steps": adapt_mlm_steps}
     params |= {key: value for key, value in options.items() if value is not None}
+    sources = dict(pair.partition("=")[::2] for pair in task)
+    check_model_dir(out, inputs=_paths_used(data, *sources.values(), config=config, params=params), overwrite=overwrite)
     if task:
         from tunetext.methods.multitask import train_tasks
 
-        sources = dict(pair.partition("=")[::2] for pair in task)
         with console.status(f"Multi-task fine-tuning on {', '.join(sources)}…"):
-            metrics = train_tasks(sources, out, split_seed=seed, **params)
+            metrics = train_tasks(sources, out, split_seed=seed, overwrite=overwrite, **params)
         for name, task_metrics in metrics["tasks"].items():
             console.print(metrics_table(task_metrics, title=name))
         console.print(f"Model and metrics saved to [bold]{out}[/]")
@@ -104,13 +111,22 @@ def train(
     )
     with console.status(f"Training {method}…"):
         metrics, _ = fit_and_evaluate(estimator, train_data, splits.test, validation=splits.validation,
-                                      save_to=out if main_process else None)
+                                      save_to=out if main_process else None, overwrite=overwrite)
     if not main_process:
         return
     metrics["data"] = splits.name
     write_json(out / "metrics.json", metrics)
     console.print(metrics_table(metrics), per_class_table(metrics))
     console.print(f"Model and metrics saved to [bold]{out}[/]")
+
+
+def _paths_used(*sources: str | None, config: Path | None, params: dict) -> list[Path]:
+    """What training reads or writes besides --out: data, --config, the encoder folder, checkpoints.
+
+    Data sources and `model` may be catalog or bundled names rather than paths, so only existing ones count.
+    """
+    named = [Path(source) for source in (*sources, params.get("model")) if source and Path(source).exists()]
+    return named + [Path(path) for path in (config, params.get("checkpoint_dir")) if path]
 
 
 @app.command()
@@ -125,14 +141,17 @@ def evaluate(
     drop_empty: bool = typer.Option(False),
     out: Optional[Path] = typer.Option(None, help="Write the metrics here as JSON."),
     task: Optional[str] = typer.Option(None, "--task", help=TASK_HELP),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out file."),
 ) -> None:
     """Evaluate a saved model on labeled data."""
     from tunetext.data import check_known_labels, load_labeled, load_splits
     from tunetext.evaluation import evaluate as compute_metrics
     from tunetext.evaluation.tables import metrics_table, per_class_table
-    from tunetext.io import write_json
+    from tunetext.io import check_output_file, write_json
     from tunetext.prediction import load_predictor
 
+    if out is not None:
+        check_output_file(out, inputs=[data], overwrite=overwrite)
     columns = dict(text_column=text_column, label_column=label_column, text_pair_column=text_pair_column)
     if split == "auto":
         split = "all" if Path(data).exists() else "test"
@@ -162,13 +181,16 @@ def predict(
     chunk_size: int = typer.Option(10_000, help="Rows read, predicted and written at a time (bounds memory)."),
     backend: str = typer.Option("auto", help=BACKEND_HELP),
     task: Optional[str] = typer.Option(None, "--task", help=TASK_HELP),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out file (never the --data file)."),
 ) -> None:
     """Label every row of a file: keeps the input columns, adds `predicted_label` and one probability per class."""
+    from tunetext.io import check_output_file
     from tunetext.prediction import load_predictor, predict_file
 
+    check_output_file(out, inputs=[data], overwrite=overwrite)  # before the model is loaded
     method = load_predictor(model_dir, backend, task)
     rows = predict_file(method, data, out, text_column=text_column, text_pair_column=text_pair_column,
-                        chunk_size=chunk_size, console=console)
+                        chunk_size=chunk_size, overwrite=overwrite, console=console)
     console.print(f"Labeled {rows:,} rows → [bold]{out}[/]")
 
 

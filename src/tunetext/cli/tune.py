@@ -33,11 +33,13 @@ def tune(
     seed: int = typer.Option(0, help="Seed for the train/validation split and the sampler."),
     text_column: Optional[str] = typer.Option(None, help="Text column (auto-detected by default)."),
     label_column: Optional[str] = typer.Option(None, help="Label column (auto-detected by default)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Write into --out even if it holds files tunetext did not "
+                                   "write (its best.json, trials.csv and plots are replaced)."),
 ) -> None:
     """Search hyperparameters on the validation split (never the test split); write the best as a `train --config` file."""
     from tunetext.data import load_splits, stratified_holdout
     from tunetext.errors import ConfigError
-    from tunetext.io import write_json
+    from tunetext.io import check_output_dir, write_json
     from tunetext.tune import SearchSpace, best_config, run_study, save_plots
 
     try:
@@ -50,6 +52,9 @@ def tune(
     if not validation:
         train, validation = stratified_holdout(train, 0.2, seed=seed)
     out = out or Path(f"tune-{method}-{splits.name}")
+    # An earlier run's folder (rerunning resumes its study) or a new one; never a folder of other files.
+    inputs = [path for path in (Path(data), space) if path is not None and path.exists()]
+    check_output_dir(out, markers=("best.json", "study.db"), inputs=inputs, overwrite=overwrite)
     out.mkdir(parents=True, exist_ok=True)
     storage = storage or f"sqlite:///{(out / 'study.db').resolve()}"
     study_name = study_name or f"{method}-{splits.name}"

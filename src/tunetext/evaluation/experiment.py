@@ -23,11 +23,13 @@ def fit_and_evaluate(
     *,
     validation: LabeledTexts | None = None,
     save_to: str | Path | None = None,
+    overwrite: bool = False,
     time_prediction: bool = True,
 ) -> tuple[dict, np.ndarray]:
     """Fit `method`, evaluate it on `test`; return metrics plus cost figures, and the test probabilities.
 
-    The model is saved to `save_to` (or a temporary directory) so its size on disk is measured too;
+    The model is saved to `save_to` (replaced only as `Method.save` allows, see `overwrite`; else a
+    temporary directory) so its size on disk is measured too;
     a model that refers to an encoder folder instead of containing one is charged that folder's size.
     Prediction speed is measured with the feature cache bypassed (test texts may be cached from an
     earlier run); `time_prediction=False` skips that second, uncached pass.
@@ -45,7 +47,7 @@ def fit_and_evaluate(
             method.predict_proba(test.texts)
     metrics = evaluate(test.labels, proba, method.classes_, texts=test.texts)
     if save_to is not None:
-        size = _deployed_bytes(method, method.save(save_to))
+        size = _deployed_bytes(method, method.save(save_to, overwrite=overwrite))
     else:
         with tempfile.TemporaryDirectory() as tmp:
             size = _deployed_bytes(method, method.save(Path(tmp) / "model"))

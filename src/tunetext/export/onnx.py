@@ -18,9 +18,9 @@ import torch
 from tunetext import __version__
 from tunetext.data.dataset import Text
 from tunetext.encoders import configure_threads, load_tokenizer, pad_batch, tokenize
-from tunetext.errors import ConfigError, TunetextError
-from tunetext.io import atomic_dir, read_json, write_json
-from tunetext.methods.base import METADATA_FILE
+from tunetext.errors import ConfigError, ModelError, TunetextError
+from tunetext.io import atomic_dir, check_output_dir, read_json, write_json
+from tunetext.methods.base import read_metadata
 from tunetext.model_files import EXPORT_DIR, EXPORT_FILE, has_export  # noqa: F401  (defined there: no torch needed)
 
 FP32_FILE = "model.onnx"
@@ -62,6 +62,7 @@ def export_onnx(model_dir: str | Path, *, quantize: str | None = None, sample_te
     if quantize not in (None, *QUANTIZATIONS):
         raise ConfigError(f"quantize={quantize!r}; use one of {', '.join(QUANTIZATIONS)} or none.")
     model_dir = Path(model_dir)
+    check_output_dir(model_dir / EXPORT_DIR, markers=(EXPORT_FILE,))  # before the model is loaded and traced
     method = _load_exportable(model_dir)
     texts = list(sample_texts) if sample_texts else list(SAMPLE_TEXTS)
     ids = tokenize(method.tokenizer_, texts, method.max_length_)
@@ -69,7 +70,7 @@ def export_onnx(model_dir: str | Path, *, quantize: str | None = None, sample_te
     model = method.model_.cpu().eval()
     reference = _softmax(_logits(model, ids, pad_id))
 
-    with atomic_dir(model_dir / EXPORT_DIR) as tmp:
+    with atomic_dir(model_dir / EXPORT_DIR, markers=(EXPORT_FILE,)) as tmp:
         _export_graph(model, tmp / FP32_FILE, method.tokenizer_, method.max_length_)
         files = {FP32_FILE: {"precision": "fp32"}}
         if quantize == "int8":
@@ -113,15 +114,27 @@ class OnnxClassifier:
     def load(cls, model_dir: str | Path, file: str | None = None) -> "OnnxClassifier":
         """The export in DIR/onnx/: `file` (model.onnx or model.int8.onnx), by default the one export chose."""
         model_dir = Path(model_dir)
+        fix = f"Recreate the export with `tunetext export {model_dir} --onnx`, or use --backend torch."
         if not has_export(model_dir):
-            raise FileNotFoundError(f"{model_dir} has no ONNX export ({EXPORT_DIR}/{EXPORT_FILE} is missing). "
-                                    f"Create one with `tunetext export {model_dir} --onnx`, or use --backend torch.")
-        meta = read_json(model_dir / EXPORT_DIR / EXPORT_FILE)
-        file = file or meta["model"]
-        if file not in meta["files"]:
-            raise ConfigError(f"{file!r} is not part of the export in {model_dir / EXPORT_DIR}; it has {', '.join(meta['files'])}.")
-        return cls(model_dir / EXPORT_DIR / file, load_tokenizer(str(model_dir)),
-                   classes=meta["classes"], max_length=meta["max_length"])
+            raise FileNotFoundError(f"{model_dir} has no ONNX export ({EXPORT_DIR}/{EXPORT_FILE} is missing). {fix}")
+        meta_path = model_dir / EXPORT_DIR / EXPORT_FILE
+        try:
+            meta = read_json(meta_path)
+            file, files, classes, max_length = file or meta["model"], meta["files"], meta["classes"], meta["max_length"]
+        except (ValueError, KeyError, TypeError) as exc:  # not JSON, or not the shape export_onnx writes
+            raise ModelError(f"{meta_path} is damaged ({type(exc).__name__}: {exc}). {fix}") from None
+        if file not in files:
+            raise ConfigError(f"{file!r} is not part of the export in {model_dir / EXPORT_DIR}; it has {', '.join(files)}.")
+        path = model_dir / EXPORT_DIR / file
+        if not path.is_file():
+            raise ModelError(f"{path} is missing from the export. {fix}")
+        tokenizer = load_tokenizer(str(model_dir))
+        try:
+            return cls(path, tokenizer, classes=classes, max_length=max_length)
+        except TunetextError:
+            raise
+        except Exception as exc:  # onnxruntime's InvalidProtobuf / Fail for a truncated or garbled file
+            raise ModelError(f"{path} is not a readable ONNX model ({type(exc).__name__}: {exc}). {fix}") from None
 
     def predict_proba(self, texts: Sequence[Text]) -> np.ndarray:
         texts = list(texts)
@@ -159,9 +172,7 @@ def _load_exportable(model_dir: Path):
     from tunetext.methods import Method, get_method_class, list_methods
     from tunetext.methods.finetune import FineTune
 
-    if not (model_dir / METADATA_FILE).exists():
-        return Method.load(model_dir)  # raises its own "not a tunetext model directory" error
-    name = read_json(model_dir / METADATA_FILE)["method"]
+    name = read_metadata(model_dir)["method"]
     if not issubclass(get_method_class(name), FineTune):
         exportable = [m for m in list_methods() if issubclass(get_method_class(m), FineTune)]
         raise ConfigError(f"{model_dir} holds a {name!r} model; ONNX export is for fine-tuned transformers "

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar, Iterable, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
 from tunetext import __version__
 from tunetext.data.dataset import LabeledTexts, Text
-from tunetext.errors import DataError, NotFittedError
-from tunetext.io import atomic_dir, read_json, write_json
+from tunetext.errors import DataError, ModelError, NotFittedError, TunetextError
+from tunetext.io import atomic_dir, check_output_dir, read_json, write_json
 
 METADATA_FILE = "tunetext.json"
+_METADATA_KEYS = ("method", "params", "classes")
 
 
 class Method(BaseEstimator):
@@ -72,11 +73,14 @@ class Method(BaseEstimator):
         proba = self.predict_proba(texts)
         return self.classes_[proba.argmax(axis=1)] if len(proba) else np.array([], dtype=object)
 
-    def save(self, directory: str | Path) -> Path:
-        """Write the fitted method to `directory` atomically; returns the directory."""
+    def save(self, directory: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the fitted method to `directory` atomically; returns the directory.
+
+        An existing `directory` is replaced only if it is empty or a saved model; see `check_model_dir`.
+        """
         self._check_fitted()
         directory = Path(directory)
-        with atomic_dir(directory) as tmp:
+        with atomic_dir(directory, markers=(METADATA_FILE,), overwrite=overwrite) as tmp:
             self._save_state(tmp)
             write_json(tmp / METADATA_FILE, self._metadata())
         return directory
@@ -87,18 +91,18 @@ class Method(BaseEstimator):
         from tunetext.methods.registry import get_method_class
 
         directory = Path(directory)
-        meta_path = directory / METADATA_FILE
-        if not meta_path.exists():
-            raise FileNotFoundError(
-                f"{directory} is not a tunetext model directory: {METADATA_FILE} is missing. "
-                "Train one with `tunetext train --method NAME --data PATH --out DIR`."
-            )
-        meta = read_json(meta_path)
+        meta = read_metadata(directory)
         method_cls = get_method_class(meta["method"]) if cls is Method else cls
-        method = method_cls(**_restore_tuples(meta["params"]))
-        method.classes_ = np.array(meta["classes"], dtype=object)
-        method.train_seconds_ = meta.get("train_seconds")
-        method._load_state(directory)
+        _check_weights(directory)
+        try:
+            method = method_cls(**_restore_tuples(meta["params"]))
+            method.classes_ = np.array(meta["classes"], dtype=object)
+            method.train_seconds_ = meta.get("train_seconds")
+            method._load_state(directory)
+        except TunetextError:
+            raise
+        except Exception as exc:  # whatever a damaged file makes torch, transformers or a tokenizer raise
+            raise ModelError(f"{directory} could not be loaded: {type(exc).__name__}: {exc}. {_restore_hint(directory)}") from exc
         return method
 
     # ---- for subclasses -----------------------------------------------------------------------
@@ -137,6 +141,50 @@ class Method(BaseEstimator):
     def _check_fitted(self) -> None:
         if not hasattr(self, "classes_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(texts, labels) first.")
+
+
+def check_model_dir(directory: str | Path, *, inputs: Iterable[str | Path] = (), overwrite: bool = False) -> Path:
+    """Refuse, before training, a `directory` that `save` would refuse to replace (see `io.check_output_dir`)."""
+    return check_output_dir(directory, markers=(METADATA_FILE,), inputs=inputs, overwrite=overwrite)
+
+
+def read_metadata(directory: str | Path) -> dict:
+    """DIR/tunetext.json, checked, so a missing or damaged file is named with its fix instead of a JSON traceback."""
+    directory = Path(directory)
+    path = directory / METADATA_FILE
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{directory} is not a tunetext model directory: {METADATA_FILE} is missing. "
+            "Train one with `tunetext train --method NAME --data PATH --out DIR`."
+        )
+    try:
+        meta = read_json(path)
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise ModelError(f"{path} is not valid JSON ({exc}). {_restore_hint(directory)}") from None
+    missing = [key for key in _METADATA_KEYS if not isinstance(meta, dict) or key not in meta]
+    if missing:
+        raise ModelError(f"{path} lacks {', '.join(missing)}. {_restore_hint(directory)}")
+    return meta
+
+
+def _check_weights(directory: Path) -> None:
+    """Read every safetensors header before a method loads it, so a truncated copy names its file."""
+    files = sorted(directory.glob("*.safetensors"))
+    if not files:
+        return
+    from safetensors import safe_open
+
+    for path in files:
+        try:
+            with safe_open(path, framework="np"):
+                pass
+        except Exception as exc:  # SafetensorError for a short or garbled file
+            raise ModelError(f"{path} is damaged or truncated ({exc}). {_restore_hint(directory)}") from None
+
+
+def _restore_hint(directory: Path) -> str:
+    return (f"The model folder is damaged: copy it again from where it was trained, "
+            f"or retrain with `tunetext train ... --out {directory}`.")
 
 
 def _restore_tuples(params: dict) -> dict:

@@ -117,8 +117,8 @@ class MultiTask:
         proba = self.predict_proba(texts, task)
         return self.classes(task)[proba.argmax(axis=1)] if len(proba) else np.array([], dtype=object)
 
-    def save(self, directory: str | Path) -> Path:
-        directory = self.model_.save(directory)
+    def save(self, directory: str | Path, *, overwrite: bool = False) -> Path:
+        directory = self.model_.save(directory, overwrite=overwrite)
         write_json(directory / _TASKS_FILE, {"temperature": self.temperature, "tasks": self.tasks})
         return directory
 
@@ -160,7 +160,7 @@ def evaluate_tasks(model: MultiTask, tests: dict[str, LabeledTexts]) -> dict[str
             for task, test in tests.items()}
 
 
-def train_tasks(sources: dict[str, str], out: str | Path, *, split_seed: int = 0, **params) -> dict:
+def train_tasks(sources: dict[str, str], out: str | Path, *, split_seed: int = 0, overwrite: bool = False, **params) -> dict:
     """`tunetext train --task NAME=SOURCE ...`: fit on every task's train split, save, score each test split.
 
     Writes the model and `metrics.json` (per-task metrics and the training time) to `out`; returns the metrics.
@@ -171,7 +171,7 @@ def train_tasks(sources: dict[str, str], out: str | Path, *, split_seed: int = 0
         raise ConfigError(f"--task takes NAME=PATH|DATASET, e.g. --task trec6=trec6; got {sources}.")
     splits = {name: load_splits(source, seed=split_seed) for name, source in sources.items()}
     model = MultiTask(**params).fit({name: s.train for name, s in splits.items()})
-    model.save(out)
+    model.save(out, overwrite=overwrite)
     metrics = {"method": "multitask", "params": params, "train_seconds": model.train_seconds_,
                "tasks": evaluate_tasks(model, {name: s.test for name, s in splits.items()})}
     write_json(Path(out) / "metrics.json", metrics)
