@@ -60,17 +60,27 @@ def set_dropout(module: torch.nn.Module, p: float) -> None:
 
 
 def load_tokenizer(model_path: str):
+    """The folder's tokenizer; like every `from_pretrained` here, never runs Python code the folder ships.
+
+    trust_remote_code=False also stops transformers asking on a terminal whether to run a config's `auto_map`
+    classes, where answering "y" would run them.
+    """
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(model_path)
+    return AutoTokenizer.from_pretrained(model_path, trust_remote_code=False)
 
 
-def load_encoder(model_path: str):
-    """The bare encoder (no head) with PyTorch SDPA attention, in eval mode."""
+def load_encoder(model_path: str, *, saved: bool = False):
+    """The bare encoder (no head) with PyTorch SDPA attention, in eval mode.
+
+    `saved`: a folder tunetext wrote, read from safetensors only. A user's encoder may also come as
+    pytorch_model.bin, which transformers reads with `torch.load(weights_only=True)`.
+    """
     from transformers import AutoModel
 
     configure_threads()
-    return AutoModel.from_pretrained(model_path, attn_implementation="sdpa").eval()
+    return AutoModel.from_pretrained(model_path, attn_implementation="sdpa", trust_remote_code=False,
+                                     use_safetensors=True if saved else None).eval()
 
 
 def tokenize(tokenizer, texts: Sequence[Text], max_length: int) -> list[list[int]]:

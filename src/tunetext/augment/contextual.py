@@ -86,7 +86,7 @@ def _pretrained_head(path: str) -> Logits | None:
     from transformers import AutoModelForMaskedLM
 
     try:
-        model, info = AutoModelForMaskedLM.from_pretrained(path, output_loading_info=True)
+        model, info = AutoModelForMaskedLM.from_pretrained(path, output_loading_info=True, trust_remote_code=False)
     except ValueError:  # an architecture without a masked-LM class
         return None
     if info["missing_keys"]:

@@ -98,7 +98,7 @@ class FineText(FineTune):
     def _load_model(self, directory: str) -> torch.nn.Module:
         from safetensors.torch import load_file
 
-        model = LayerAttentionClassifier(load_encoder(directory), len(self.classes_), self.pooling)
+        model = LayerAttentionClassifier(load_encoder(directory, saved=True), len(self.classes_), self.pooling)
         model.head.load_state_dict(load_file(Path(directory) / _HEAD_FILE))
         return model
 

@@ -308,18 +308,22 @@ class FineTunePartial(FineTune):
 
 
 def _load_hf_classifier(path: str, classes: list[str] | None = None):
-    """`AutoModelForSequenceClassification` with SDPA attention; with `classes`, a fresh head for them."""
+    """`AutoModelForSequenceClassification` with SDPA attention; with `classes`, a fresh head for them.
+
+    Never runs code the folder ships. Without `classes` the folder is a model tunetext saved: safetensors only.
+    """
     from transformers import AutoModelForSequenceClassification
     from transformers.utils import logging
 
-    kwargs = {}
-    if classes is not None:
+    kwargs = {"use_safetensors": True}
+    if classes is not None:  # an encoder, which may come as pytorch_model.bin (read with weights_only=True)
         kwargs = {"num_labels": len(classes), "id2label": dict(enumerate(classes)),
                   "label2id": {label: i for i, label in enumerate(classes)}}
     verbosity = logging.get_verbosity()
     logging.set_verbosity_error()  # the expected "classifier weights newly initialised" report is noise here
     try:
-        return AutoModelForSequenceClassification.from_pretrained(path, attn_implementation="sdpa", **kwargs)
+        return AutoModelForSequenceClassification.from_pretrained(path, attn_implementation="sdpa",
+                                                                  trust_remote_code=False, **kwargs)
     finally:
         logging.set_verbosity(verbosity)
 

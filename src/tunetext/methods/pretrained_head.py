@@ -46,7 +46,7 @@ class PretrainedHead(Method):
         with torch.random.fork_rng():  # seed the head without disturbing the caller's RNG
             torch.manual_seed(self.seed)
             self.model_, info = AutoModelForSequenceClassification.from_pretrained(
-                path, num_labels=len(self.classes_), output_loading_info=True
+                path, num_labels=len(self.classes_), output_loading_info=True, trust_remote_code=False
             )
         self.model_.eval()
         self.tokenizer_ = encoders.load_tokenizer(path)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import joblib
 import numpy as np
+from safetensors.numpy import load_file, save_file
 from scipy import sparse
+from scipy.special import log_expit, softmax
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -18,14 +19,26 @@ from sklearn.naive_bayes import MultinomialNB
 from sklearn.svm import LinearSVC
 
 from tunetext.data.dataset import LabeledTexts, Text
-from tunetext.methods.base import Method
+from tunetext.errors import ModelError
+from tunetext.io import read_json, write_json
+from tunetext.methods.base import METADATA_FILE, Method
 from tunetext.methods.registry import register
 
-MODEL_FILE = "model.joblib"
+ARRAYS_FILE = "tfidf.safetensors"
+VOCABULARY_FILE = "vocabulary.json"
+PICKLE_FILE = "model.joblib"
+"""What older tunetext versions saved: a pickle, which runs whatever code it names when loaded, so it is refused."""
 MIN_PER_CLASS_TO_CALIBRATE = 30
 """Below this, cross-validated Platt scaling is fitted on folds so small that its slope can flip sign
 (measured: 16 examples per class on rt-snippets fell to 0.46 accuracy, below chance); the SVM's own
 margins then rank the classes, through a softmax."""
+
+LINKS = {
+    "softmax": lambda scores: softmax(scores, axis=1),
+    # One sigmoid per class, normalised to sum to 1 (in log space: no 0/0 when every sigmoid underflows).
+    "sigmoid": lambda scores: softmax(log_expit(scores), axis=1),
+}
+"""From the linear class scores to probabilities."""
 
 
 def join_pair(text: Text) -> str:
@@ -34,7 +47,12 @@ def join_pair(text: Text) -> str:
 
 
 class _SparseLinearMethod(Method):
-    """Shared fit/predict/save for a vectoriser followed by a scikit-learn classifier."""
+    """Shared fit/predict/save: a vectoriser, then linear class scores that a link turns into probabilities.
+
+    Every classifier here scores a class linearly in the features, so a fitted one is kept as arrays
+    (`coef_`, `intercept_`, one row per class in `classes_` order) and the name of its link. A saved
+    model is then numbers and text only (safetensors + JSON), and loading it runs no code: no pickle.
+    """
 
     def __init__(self, *, ngram_range: tuple[int, int] = (1, 2), min_df: int = 1, max_features: int | None = None):
         self.ngram_range = ngram_range
@@ -50,31 +68,47 @@ class _SparseLinearMethod(Method):
             strip_accents="unicode",
         )
 
-    def _classifier(self, labels: list[str]):
+    def _linear_model(self, features: sparse.csr_matrix, labels: list[str]) -> tuple[np.ndarray, np.ndarray, str]:
+        """Fit on `features`; return (coef, intercept, link), rows in sorted label order as scikit-learn's."""
         raise NotImplementedError
 
     def _fit(self, texts: list[Text], labels: list[str], validation: LabeledTexts | None) -> None:
         self.vectorizer_ = self._vectorizer()
         features = self.vectorizer_.fit_transform([join_pair(t) for t in texts])
-        self.classifier_ = self._classifier(labels).fit(features, labels)
+        coef, intercept, self.link_ = self._linear_model(features, labels)
+        if len(coef) == 1:  # scikit-learn scores a binary problem by its second class; the first gets the negation
+            coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
+        self.coef_, self.intercept_ = coef, intercept
 
     def _predict_proba(self, texts: list[Text]) -> np.ndarray:
         features = self.vectorizer_.transform([join_pair(t) for t in texts])
-        proba = self.classifier_.predict_proba(features)
-        # scikit-learn orders columns by its own classes_; ours are the same sorted strings.
-        return proba[:, _column_order(self.classifier_.classes_, self.classes_)]
+        return LINKS[self.link_](features @ self.coef_.T + self.intercept_)
 
     def _save_state(self, directory: Path) -> None:
-        joblib.dump({"vectorizer": self.vectorizer_, "classifier": self.classifier_}, directory / MODEL_FILE)
+        arrays = {"coef": self.coef_, "intercept": self.intercept_}
+        if isinstance(self.vectorizer_, TfidfVectorizer):
+            arrays["idf"] = self.vectorizer_.idf_
+        # safetensors writes the raw buffer: a Fortran-ordered array (liblinear's coef_) would come back transposed.
+        save_file({name: np.ascontiguousarray(array) for name, array in arrays.items()}, str(directory / ARRAYS_FILE))
+        write_json(directory / VOCABULARY_FILE, self.vectorizer_.get_feature_names_out())
 
     def _load_state(self, directory: Path) -> None:
-        state = joblib.load(directory / MODEL_FILE)
-        self.vectorizer_, self.classifier_ = state["vectorizer"], state["classifier"]
+        if (directory / PICKLE_FILE).exists():
+            raise ModelError(
+                f"{directory / PICKLE_FILE} was saved by an older tunetext in a format that can run code when "
+                f"loaded (pickle), so tunetext will not load it. Retrain the model: "
+                f"`tunetext train --method {self.name} --data DATA --out {directory}`."
+            )
+        arrays = load_file(str(directory / ARRAYS_FILE))
+        # A fixed vocabulary and the saved idf weights give the fitted vectoriser's features exactly.
+        self.vectorizer_ = self._vectorizer().set_params(vocabulary=read_json(directory / VOCABULARY_FILE))
+        if "idf" in arrays:
+            self.vectorizer_.idf_ = arrays["idf"]
+        self.coef_, self.intercept_ = arrays["coef"], arrays["intercept"]
+        self.link_ = read_json(directory / METADATA_FILE)["link"]
 
-
-def _column_order(theirs: np.ndarray, ours: np.ndarray) -> list[int]:
-    position = {label: i for i, label in enumerate(theirs)}
-    return [position[label] for label in ours]
+    def _metadata(self) -> dict:
+        return {**super()._metadata(), "link": self.link_}
 
 
 def _calibration_folds(labels: list[str], wanted: int = 3) -> int:
@@ -92,11 +126,17 @@ class TfidfSVM(_SparseLinearMethod):
         self.C = C
         self.class_weight = class_weight
 
-    def _classifier(self, labels):
+    def _linear_model(self, features, labels):
         svm = LinearSVC(C=self.C, class_weight=self.class_weight)
         if min(np.unique(labels, return_counts=True)[1]) < MIN_PER_CLASS_TO_CALIBRATE:
-            return _SoftmaxOfMargins(svm)
-        return CalibratedClassifierCV(svm, cv=_calibration_folds(labels), method="sigmoid", ensemble=False)
+            svm.fit(features, labels)
+            return svm.coef_, svm.intercept_, "softmax"  # argmax = the SVM's own decision
+        calibrated = CalibratedClassifierCV(svm, cv=_calibration_folds(labels), method="sigmoid", ensemble=False)
+        (fitted,) = calibrated.fit(features, labels).calibrated_classifiers_  # ensemble=False: one SVM on all data
+        a = np.array([sigmoid.a_ for sigmoid in fitted.calibrators])
+        b = np.array([sigmoid.b_ for sigmoid in fitted.calibrators])
+        # Platt scaling, expit(-(a * margin + b)), is a sigmoid of another linear score: fold a and b in.
+        return -a[:, None] * fitted.estimator.coef_, -(a * fitted.estimator.intercept_ + b), "sigmoid"
 
 
 @register("tfidf-logreg")
@@ -109,9 +149,11 @@ class TfidfLogReg(_SparseLinearMethod):
         self.C = C
         self.class_weight = class_weight
 
-    def _classifier(self, labels):
+    def _linear_model(self, features, labels):
         # newton-cg: 20x faster than lbfgs on sparse n-gram features at equal accuracy (measured on trec6).
-        return LogisticRegression(C=self.C, class_weight=self.class_weight, solver="newton-cg", max_iter=1000)
+        model = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="newton-cg", max_iter=1000)
+        model.fit(features, labels)
+        return model.coef_, model.intercept_, "softmax" if len(model.classes_) > 2 else "sigmoid"
 
 
 @register("tfidf-nb")
@@ -122,8 +164,10 @@ class TfidfNB(_SparseLinearMethod):
         super().__init__(ngram_range=ngram_range, min_df=min_df, max_features=max_features)
         self.alpha = alpha
 
-    def _classifier(self, labels):
-        return MultinomialNB(alpha=self.alpha)
+    def _linear_model(self, features, labels):
+        model = MultinomialNB(alpha=self.alpha).fit(features, labels)
+        # log P(class | x) = log prior + x · log P(term | class) + a constant: linear in x.
+        return model.feature_log_prob_, model.class_log_prior_, "softmax"
 
 
 @register("nbsvm")
@@ -144,54 +188,16 @@ class NBSVM(_SparseLinearMethod):
         return CountVectorizer(ngram_range=tuple(self.ngram_range), min_df=self.min_df,
                                max_features=self.max_features, binary=True, strip_accents="unicode")
 
-    def _classifier(self, labels):
-        return _NBLogisticOvR(C=self.C, alpha=self.alpha)
-
-
-class _NBLogisticOvR:
-    """One logistic regression per class on NB-scaled features; scikit-learn classifier interface."""
-
-    def __init__(self, C: float, alpha: float):
-        self.C, self.alpha = C, alpha
-
-    def fit(self, features: sparse.csr_matrix, labels: list[str]) -> "_NBLogisticOvR":
+    def _linear_model(self, features, labels):
         labels = np.asarray(labels)
-        self.classes_ = np.unique(labels)
-        targets = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
-        self.ratios_, self.models_ = [], []
-        for label in targets:
+        classes = np.unique(labels)
+        coef, intercept = [], []
+        for label in classes[1:] if len(classes) == 2 else classes:
             positive = labels == label
             p = self.alpha + np.asarray(features[positive].sum(axis=0)).ravel()
             q = self.alpha + np.asarray(features[~positive].sum(axis=0)).ravel()
             ratio = np.log((p / p.sum()) / (q / q.sum()))
             model = LogisticRegression(C=self.C, solver="liblinear").fit(features.multiply(ratio).tocsr(), positive)
-            self.ratios_.append(ratio)
-            self.models_.append(model)
-        return self
-
-    def predict_proba(self, features: sparse.csr_matrix) -> np.ndarray:
-        scores = np.column_stack(
-            [m.predict_proba(features.multiply(r).tocsr())[:, 1] for r, m in zip(self.ratios_, self.models_)]
-        )
-        if len(self.classes_) == 2:
-            return np.column_stack([1 - scores[:, 0], scores[:, 0]])
-        return scores / scores.sum(axis=1, keepdims=True)
-
-
-class _SoftmaxOfMargins:
-    """Probabilities for an SVM when a class is too rare to cross-validate a calibration (argmax = the SVM's decision)."""
-
-    def __init__(self, svm: LinearSVC):
-        self.svm = svm
-
-    def fit(self, features, labels) -> "_SoftmaxOfMargins":
-        self.svm.fit(features, labels)
-        self.classes_ = self.svm.classes_
-        return self
-
-    def predict_proba(self, features) -> np.ndarray:
-        margins = self.svm.decision_function(features)
-        if margins.ndim == 1:
-            margins = np.column_stack([-margins, margins])
-        exp = np.exp(margins - margins.max(axis=1, keepdims=True))
-        return exp / exp.sum(axis=1, keepdims=True)
+            coef.append(ratio * model.coef_[0])  # (x ∘ r) · w = x · (r ∘ w)
+            intercept.append(model.intercept_[0])
+        return np.array(coef), np.array(intercept), "sigmoid"
