@@ -106,3 +106,26 @@ def test_cli_predict_falls_back_from_a_broken_export(model, tmp_path):
     assert result.exit_code == 0, result.output
     labeled = pd.read_csv(tmp_path / "o.csv")
     assert len(labeled) == 2 and set(labeled["predicted_label"]) <= {"pos", "neg"}
+
+
+def test_serve_falls_back_from_a_broken_export_and_says_which_backend_answers(model):
+    from fastapi.testclient import TestClient
+
+    from tunetext.serve.app import create_app
+    from tunetext.serve.settings import ServeSettings
+
+    truncate(model / "onnx" / "model.onnx")
+    with pytest.warns(UserWarning, match="not a readable ONNX model"):
+        app = create_app(ServeSettings(str(model)))
+    with TestClient(app) as client:
+        assert client.get("/metadata").json()["backend"] == "torch"
+        assert client.post("/predict", json={"text": "good film"}).status_code == 200
+
+
+def test_predict_refuses_a_list_text_column(model, tmp_path):
+    data = tmp_path / "tokens.parquet"
+    pd.DataFrame({"text": [["good", "film"], ["bad", "plot"]]}).to_parquet(data)
+    result = CliRunner().invoke(app, ["predict", str(model), "--data", str(data), "--out", str(tmp_path / "o.csv"),
+                                      "--backend", "torch"], env={"COLUMNS": "1000"})
+    assert result.exit_code == 2 and "holds lists instead of texts" in result.output, result.output
+    assert not (tmp_path / "o.csv").exists()

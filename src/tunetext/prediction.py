@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tunetext.data.dataset import Text
-from tunetext.data.loading import SUFFIXES, find_text_column, iter_table_chunks
+from tunetext.data.loading import SUFFIXES, find_text_column, iter_table_chunks, refuse_nested_cells
 from tunetext.errors import ConfigError, DataError, ModelError
 from tunetext.io import atomic_path, check_output_file
 from tunetext.methods.base import Method
@@ -69,15 +69,21 @@ def load_predictor(model_dir: str | Path, backend: str = "auto", task: str | Non
 
 def predict_frame(method: Predictor, frame: pd.DataFrame, text_column: str, text_pair_column: str | None = None) -> pd.DataFrame:
     """`frame` with the predicted label and one `proba_<class>` column per class appended."""
-    texts = frame[text_column].fillna("").astype(str).tolist()
+    texts = _column_texts(frame, text_column)
     if text_pair_column is not None:
-        texts = list(zip(texts, frame[text_pair_column].fillna("").astype(str).tolist()))
+        texts = list(zip(texts, _column_texts(frame, text_pair_column)))
     proba = method.predict_proba(texts)
     out = frame.copy()
     out[PREDICTED_COLUMN] = method.classes_[proba.argmax(axis=1)] if len(proba) else np.array([], dtype=object)
     for i, label in enumerate(method.classes_):
         out[f"proba_{label}"] = proba[:, i]
     return out
+
+
+def _column_texts(frame: pd.DataFrame, column: str) -> list[str]:
+    """The column as strings; a list cell would otherwise become numpy's truncated printed form."""
+    refuse_nested_cells(frame[column], column, "the input")
+    return frame[column].fillna("").astype(str).tolist()
 
 
 def predict_file(

@@ -103,6 +103,8 @@ def export_onnx(model_dir: str | Path, *, quantize: str | None = None, sample_te
 class OnnxClassifier:
     """An ONNX export behind the predictor interface: `classes_` and float32 `predict_proba`."""
 
+    backend = "onnx"
+
     def __init__(self, model_path: str | Path, tokenizer, *, classes: Sequence[str], max_length: int, batch_size: int = 32):
         self.session_ = _session(model_path)
         self.tokenizer_ = tokenizer

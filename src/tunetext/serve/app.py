@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tunetext import __version__
 from tunetext.io import read_json
 from tunetext.methods.base import METADATA_FILE
-from tunetext.prediction import Predictor, load_predictor, resolve_backend
+from tunetext.prediction import Predictor, load_predictor
 from tunetext.serve.batcher import MicroBatcher, QueueFull
 from tunetext.serve.guard import API_KEY_HEADER, BodyGuard
 from tunetext.serve.settings import ServeSettings
@@ -60,8 +60,9 @@ class PredictResponse(BaseModel):
 
 def create_app(settings: ServeSettings, predictor: Predictor | None = None) -> FastAPI:
     """The service for `settings.model_dir`; `predictor` replaces the loaded model (tests use a slow one)."""
-    backend = resolve_backend(settings.model_dir, settings.backend)
-    predictor = predictor or load_predictor(settings.model_dir, backend, settings.task)
+    # The backend actually loaded: with "auto", a damaged ONNX export falls back to the saved method.
+    predictor = predictor or load_predictor(settings.model_dir, settings.backend, settings.task)
+    backend = getattr(predictor, "backend", "torch")
     labels = [str(label) for label in predictor.classes_]
     metadata = describe(Path(settings.model_dir), backend, settings, labels)
     access = logging.getLogger("tunetext.access")
