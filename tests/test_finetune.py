@@ -125,7 +125,7 @@ def test_encoder_dropout_is_set_and_the_head_keeps_its_own(tiny_bert_path):
         ({"warmup": 1.5}, r"warmup=1.5: a float is a ratio of training, in \[0, 1\)"),
         ({"schedule": "step"}, r"unknown lr schedule 'step'; choose one of"),
         ({"freeze_layers": 7}, r"freeze_layers=7 but the encoder has only 2 layers"),
-        ({"metric": "auc"}, r"metric='auc'; choose one of: accuracy, macro_f1, loss"),
+        ({"metric": "auc"}, r"metric='auc'; choose one of: accuracy, "),
         ({"resume": True}, r"resume=True needs checkpoint_dir"),
         ({"pooling": "max"}, r"pooling='max'; use 'cls'"),
         ({"class_weight": {"pos": 2.0}}, r"class_weight has no weight for \['neg'\]"),
@@ -137,6 +137,31 @@ def test_bad_settings_fail_with_the_value_and_the_fix(tiny_bert_path, params, me
     texts, labels = toy_data(16)
     with pytest.raises(ConfigError, match=message):
         tiny(tiny_bert_path, **params).fit(texts, labels)
+
+
+@pytest.mark.parametrize("params", [
+    {"pooling": "max"}, {"lr": 0}, {"metric": "auc"}, {"max_length": 4}, {"dropout": 1.0}, {"label_smoothing": 1},
+    {"validation_fraction": 1.0}, {"class_weight": "even"}, {"resume": True}, {"adapt_texts": "more.txt"},
+    {"model": "no-such-folder"},
+])
+def test_bad_settings_fail_before_any_work(tiny_bert_path, monkeypatch, params):
+    """Checked by fit's first step: no encoder is loaded or adapted (MLM) before a typo is reported."""
+    def no_work(*args, **kwargs):
+        raise AssertionError("the encoder was loaded before the settings were checked")
+
+    monkeypatch.setattr("tunetext.methods.finetune.adapted_encoder", no_work)
+    with pytest.raises(ConfigError, match=f"{next(iter(params))}="):
+        tiny(tiny_bert_path, adapt_mlm_steps=5, **params).fit(*toy_data(16))
+
+
+def test_finetune_partial_changes_one_default_and_none_means_it(tiny_bert_path):
+    from sklearn.base import clone
+
+    partial = make_method("finetune-partial", lr=3e-4)
+    assert partial.get_params()["freeze_layers"] == "half" and make_method("finetune").freeze_layers == 0
+    assert clone(partial).get_params() == partial.get_params()
+    assert partial.set_params(freeze_layers=None)._optim_config().freeze_layers == "half"
+    assert make_method("finetune", domain_tokens=True)._optim_config().freeze_embeddings is False
 
 
 @pytest.mark.slow

@@ -8,6 +8,7 @@ and `_load_state`; the base validates inputs once and writes the saved directory
 
 from __future__ import annotations
 
+import inspect
 import time
 from pathlib import Path
 from typing import Any, ClassVar, Iterable, Sequence
@@ -48,7 +49,11 @@ class Method(BaseEstimator):
         *,
         validation: LabeledTexts | None = None,
     ) -> "Method":
-        """Learn from `texts` and `labels`; `validation` is used by methods that early-stop."""
+        """Learn from `texts` and `labels`; `validation` is used by methods that early-stop.
+
+        Hyperparameters are checked first (`_check_params`), so a typo fails before any data is read or model loaded.
+        """
+        self._check_params()
         texts, labels = _check_training_data(texts, labels)
         texts = self._preprocess(texts)
         if validation is not None:
@@ -106,6 +111,10 @@ class Method(BaseEstimator):
         return method
 
     # ---- for subclasses -----------------------------------------------------------------------
+    def _check_params(self) -> None:
+        """Raise ConfigError for any bad hyperparameter; `fit` calls it before any work. Hyperparameters are
+        stored unchecked (scikit-learn's contract: `set_params` and `clone` bypass `__init__`), so this is their one check."""
+
     def _fit(self, texts: list[Text], labels: list[str], validation: LabeledTexts | None) -> None:
         raise NotImplementedError
 
@@ -141,6 +150,39 @@ class Method(BaseEstimator):
     def _check_fitted(self) -> None:
         if not hasattr(self, "classes_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(texts, labels) first.")
+
+
+def describe_params(method_cls: type[Method]) -> list[tuple[str, Any, str]]:
+    """(name, default, description) of each hyperparameter, for `tunetext methods NAME`.
+
+    Defaults come from the signature; descriptions from the numpydoc "Parameters" section of the class's
+    docstring or, for a parameter it does not describe, of the nearest base class that does: a subclass
+    that only changes a default documents nothing again.
+    """
+    docs: dict[str, str] = {}
+    for klass in method_cls.__mro__:
+        for name, text in _parameters_section(klass.__dict__.get("__doc__")).items():
+            docs.setdefault(name, text)
+    signature = inspect.signature(method_cls).parameters
+    return [(name, param.default, docs.get(name, "")) for name, param in signature.items()]
+
+
+def _parameters_section(doc: str | None) -> dict[str, str]:
+    """{name: description} from a numpydoc "Parameters" section: `name` (or `name : type`) lines, each
+    followed by its indented description, up to the next titled section."""
+    lines = inspect.cleandoc(doc or "").splitlines() + [""]
+    entries: dict[str, str] = {}
+    inside, name = False, None
+    for line, underline in zip(lines, lines[1:]):
+        is_title = underline.startswith("---")
+        if is_title:
+            inside, name = line.strip() == "Parameters", None
+        elif inside and line and not line[0].isspace() and not line.startswith("---"):
+            name = line.split(":")[0].strip()
+            entries[name] = ""
+        elif inside and name and line.strip():
+            entries[name] = f"{entries[name]} {line.strip()}".strip()
+    return entries
 
 
 def check_model_dir(directory: str | Path, *, inputs: Iterable[str | Path] = (), overwrite: bool = False) -> Path:

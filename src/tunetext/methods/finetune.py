@@ -21,9 +21,9 @@ model), `domain_tokens=True` adds its placeholders and frequent emoji to the voc
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, ClassVar, Sequence
+from typing import Any, Sequence, TypeVar
 
 import numpy as np
 import torch
@@ -47,14 +47,15 @@ from tunetext.training.config import LoopConfig, OptimConfig
 from tunetext.training.loop import Encoded, precision_context, predict_logits, train
 from tunetext.training.mlm import AdaptConfig, adapted_encoder
 
+POOLINGS = ("cls", "mean")
+C = TypeVar("C")
+
 
 class SequenceClassifier(torch.nn.Module):
     """A Hugging Face sequence classifier as a module from `(input_ids, attention_mask)` to logits."""
 
     def __init__(self, hf_model, pooling: str) -> None:
         super().__init__()
-        if pooling not in ("cls", "mean"):
-            raise ConfigError(f"pooling={pooling!r}; use 'cls' (Hugging Face's head) or 'mean'.")
         if pooling == "mean":
             if not isinstance(getattr(hf_model, "classifier", None), torch.nn.Linear):
                 raise ConfigError(f"pooling='mean' needs a BERT-style linear classifier; "
@@ -77,86 +78,118 @@ class SequenceClassifier(torch.nn.Module):
 
 
 @register("finetune")
+@dataclass(kw_only=True, eq=False, repr=False)  # writes the keyword-only __init__; sklearn keeps its repr and identity
 class FineTune(Method):
-    """Fine-tune a pretrained encoder with a classification head (AdamW, warm-up + decay, bf16 where native)."""
+    """Fine-tune a pretrained encoder with a classification head (AdamW, warm-up + decay, bf16 where native).
+
+    Parameters
+    ----------
+    model
+        The encoder: 'minilm' (bundled) or a local Hugging Face model folder.
+    pooling
+        'cls' (Hugging Face's head: pooler on [CLS]) or 'mean' (the mean of the token vectors).
+    max_length
+        Tokens kept per text (8-512); None chooses it from the training texts (99% kept whole).
+    lr
+        Peak learning rate of AdamW.
+    weight_decay
+        AdamW's decoupled weight decay (not applied to biases and LayerNorms).
+    schedule
+        The lr schedule after warm-up: 'linear' (decay to 0), 'cosine', 'constant' or 'inverse_sqrt'.
+    warmup
+        Warm-up: a float is a ratio of the training steps, an int a number of steps.
+    max_grad_norm
+        Gradients are clipped to this norm; None turns clipping off.
+    dropout
+        Encoder dropout (0 by default: 0.6x the step time on CPU at equal accuracy); None keeps the model's own.
+    layer_lr_decay
+        Each layer below the top learns at this factor of the one above; 1 turns it off, 0.8-0.95 is usual.
+    freeze_embeddings
+        Freeze the word embeddings (trec6: 0.965 vs 0.957 accuracy, 1.5x faster); None freezes them unless
+        domain_tokens adds tokens, which need trainable embeddings.
+    freeze_layers
+        Lower encoder layers kept frozen: a number, 'half' or 'all' (only the head trains); None is the class's default.
+    epochs
+        Passes over the training set (a float trains part of the last one).
+    min_steps
+        Train at least this many optimizer steps: a few epochs of a tiny training set are too few updates.
+    batch_size
+        Examples per optimizer step (per process under torchrun), before gradient accumulation.
+    grad_accum_steps
+        Batches whose gradients add up to one optimizer step.
+    precision
+        'auto' (bf16 where the hardware has it natively), 'bf16' or 'fp32'.
+    seed
+        Seeds the head's initial weights, shuffling, dropout and the carved validation set.
+    class_weight
+        Loss weight per class: None, 'balanced' (n / (k * count)) or a dict {label: weight} for every class.
+    label_smoothing
+        Cross-entropy label smoothing in [0, 1) (0.1 is usual).
+    validation_fraction
+        Share of train held out (stratified) for early stopping when fit gets no validation set; 0 trains on all.
+    eval_every
+        Evaluate on the validation set every this many steps; None once per epoch.
+    eval_batch_size
+        Texts per forward pass when evaluating and predicting.
+    metric
+        The validation metric early stopping watches.
+    patience
+        Evaluations without improvement before training stops early; None never stops early.
+    checkpoint_dir
+        A folder for resumable checkpoints; None writes none.
+    checkpoint_every
+        Steps between checkpoints.
+    resume
+        Continue the run checkpointed in checkpoint_dir (same data and settings).
+    log_path
+        A JSON-lines file of training and validation metrics.
+    progress
+        Show a progress bar.
+    preprocess
+        A text normaliser applied at training and prediction ('tweet'), saved with the model.
+    domain_tokens
+        Add the normaliser's placeholders and frequent emoji to the vocabulary.
+    adapt_mlm_steps
+        Masked-LM steps on the training texts (or adapt_texts) before fine-tuning; 0 skips it.
+    adapt_texts
+        A file of unlabeled in-domain texts for the masked-LM adaptation.
+    """
 
     family = "fine-tuned"
-    default_freeze_embeddings: ClassVar[bool] = True
-    """Word embeddings frozen by default: on trec6 0.965 vs 0.957 accuracy, 1.5x faster, 10% less memory."""
-    default_freeze_layers: ClassVar[int | str] = 0
-
-    def __init__(
-        self,
-        *,
-        model: str = "minilm",
-        pooling: str = "cls",
-        max_length: int | None = None,
-        lr: float = 1e-4,
-        weight_decay: float = 0.01,
-        schedule: str = "linear",
-        warmup: float | int = 0.1,
-        max_grad_norm: float | None = 1.0,
-        dropout: float | None = 0.0,
-        layer_lr_decay: float = 1.0,
-        freeze_embeddings: bool | None = None,
-        freeze_layers: int | str | None = None,
-        epochs: float = 4,
-        min_steps: int = 100,
-        batch_size: int = 32,
-        grad_accum_steps: int = 1,
-        precision: str = "auto",
-        seed: int = 0,
-        class_weight: str | dict | None = None,
-        label_smoothing: float = 0.0,
-        validation_fraction: float = 0.0,
-        eval_every: int | None = None,
-        eval_batch_size: int = 128,
-        metric: str = "accuracy",
-        patience: int | None = 3,
-        checkpoint_dir: str | None = None,
-        checkpoint_every: int = 100,
-        resume: bool = False,
-        log_path: str | None = None,
-        progress: bool = False,
-        preprocess: str | dict | None = None,
-        domain_tokens: bool = False,
-        adapt_mlm_steps: int = 0,
-        adapt_texts: str | None = None,
-    ) -> None:
-        self.model = model
-        self.pooling = pooling
-        self.max_length = max_length
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.schedule = schedule
-        self.warmup = warmup
-        self.max_grad_norm = max_grad_norm
-        self.dropout = dropout
-        self.layer_lr_decay = layer_lr_decay
-        self.freeze_embeddings = freeze_embeddings
-        self.freeze_layers = freeze_layers
-        self.epochs = epochs
-        self.min_steps = min_steps
-        self.batch_size = batch_size
-        self.grad_accum_steps = grad_accum_steps
-        self.precision = precision
-        self.seed = seed
-        self.class_weight = class_weight
-        self.label_smoothing = label_smoothing
-        self.validation_fraction = validation_fraction
-        self.eval_every = eval_every
-        self.eval_batch_size = eval_batch_size
-        self.metric = metric
-        self.patience = patience
-        self.checkpoint_dir = checkpoint_dir
-        self.checkpoint_every = checkpoint_every
-        self.resume = resume
-        self.log_path = log_path
-        self.progress = progress
-        self.preprocess = preprocess
-        self.domain_tokens = domain_tokens
-        self.adapt_mlm_steps = adapt_mlm_steps
-        self.adapt_texts = adapt_texts
+    model: str = "minilm"
+    pooling: str = "cls"
+    max_length: int | None = None
+    lr: float = 1e-4
+    weight_decay: float = 0.01
+    schedule: str = "linear"
+    warmup: float | int = 0.1
+    max_grad_norm: float | None = 1.0
+    dropout: float | None = 0.0
+    layer_lr_decay: float = 1.0
+    freeze_embeddings: bool | None = None
+    freeze_layers: int | str | None = 0
+    epochs: float = 4
+    min_steps: int = 100
+    batch_size: int = 32
+    grad_accum_steps: int = 1
+    precision: str = "auto"
+    seed: int = 0
+    class_weight: str | dict | None = None
+    label_smoothing: float = 0.0
+    validation_fraction: float = 0.0
+    eval_every: int | None = None
+    eval_batch_size: int = 128
+    metric: str = "accuracy"
+    patience: int | None = 3
+    checkpoint_dir: str | None = None
+    checkpoint_every: int = 100
+    resume: bool = False
+    log_path: str | None = None
+    progress: bool = False
+    preprocess: str | dict | None = None
+    domain_tokens: bool = False
+    adapt_mlm_steps: int = 0
+    adapt_texts: str | None = None
 
     def fit(self, texts: Sequence[Text], labels: Sequence[Any], *, validation: LabeledTexts | None = None) -> "FineTune":
         """As `Method.fit`; a resumed run adds the training time its checkpoint recorded, so `train_seconds_`
@@ -166,28 +199,45 @@ class FineTune(Method):
         return self
 
     # ---- configuration ---------------------------------------------------------------------------
+    def _check_params(self) -> None:
+        """Every setting, before the encoder is loaded or adapted; only what needs the data or the encoder
+        (class_weight's labels, max_length's upper bound, freeze_layers' depth) is checked once they are known."""
+        self._optim_config(), self._loop_config(), self._adapt_config()
+        resolve_model_path(self.model)
+        if self.pooling not in POOLINGS:
+            raise ConfigError(f"pooling={self.pooling!r}; use 'cls' (Hugging Face's head) or 'mean'.")
+        if self.max_length is not None and not 8 <= self.max_length <= 512:
+            raise ConfigError(f"max_length={self.max_length!r} must be between 8 and 512 tokens, "
+                              "or None to choose it from the data.")
+        if not 0 <= self.label_smoothing < 1:
+            raise ConfigError(f"label_smoothing={self.label_smoothing!r} must be in [0, 1) (0.1 is usual).")
+        if self.dropout is not None and not 0 <= self.dropout < 1:
+            raise ConfigError(f"dropout={self.dropout!r} must be in [0, 1), or None for the model's own (0.1 for BERT).")
+        if not 0 <= self.validation_fraction < 1:
+            raise ConfigError(f"validation_fraction={self.validation_fraction!r} must be in [0, 1); 0 trains on all of train.")
+        if self.adapt_texts is not None and not Path(self.adapt_texts).is_file():
+            raise ConfigError(f"adapt_texts={self.adapt_texts!r} is not a file; pass a .txt file (one text a line) "
+                              "or a table with a text column.")
+        if not (self.class_weight is None or self.class_weight == "balanced" or isinstance(self.class_weight, dict)):
+            raise ConfigError(f"class_weight={self.class_weight!r}; use None, 'balanced' or a dict {{label: weight}}.")
+
+    def _settings(self, config: type[C], **resolved: Any) -> C:
+        """`config` filled from the hyperparameters of the same names: their defaults are the method's, defined once."""
+        return config(**{f.name: getattr(self, f.name) for f in fields(config)} | resolved)
+
     def _optim_config(self) -> OptimConfig:
-        return OptimConfig(
-            lr=self.lr, weight_decay=self.weight_decay, schedule=self.schedule, warmup=self.warmup,
-            max_grad_norm=self.max_grad_norm, layer_lr_decay=self.layer_lr_decay,
-            freeze_embeddings=self._freeze_embeddings(),
-            freeze_layers=self.default_freeze_layers if self.freeze_layers is None else self.freeze_layers,
-        )
+        return self._settings(OptimConfig, freeze_embeddings=self._freeze_embeddings(), freeze_layers=self._freeze_layers())
 
     def _freeze_embeddings(self) -> bool:
-        """The class default, except that added domain tokens need trainable embeddings to learn anything."""
-        if self.freeze_embeddings is not None:
-            return self.freeze_embeddings
-        return self.default_freeze_embeddings and not self.domain_tokens
+        """Frozen unless set, except that added domain tokens need trainable embeddings to learn anything."""
+        return not self.domain_tokens if self.freeze_embeddings is None else self.freeze_embeddings
+
+    def _freeze_layers(self) -> int | str:
+        """None (tune's search space offers it) is the class's own default: 0, or "half" for finetune-partial."""
+        return self.__dataclass_fields__["freeze_layers"].default if self.freeze_layers is None else self.freeze_layers
 
     def _loop_config(self) -> LoopConfig:
-        return LoopConfig(
-            epochs=self.epochs, min_steps=self.min_steps, batch_size=self.batch_size, grad_accum_steps=self.grad_accum_steps,
-            precision=self.precision, seed=self.seed, eval_every=self.eval_every,
-            eval_batch_size=self.eval_batch_size, metric=self.metric, patience=self.patience,
-            checkpoint_dir=self.checkpoint_dir, checkpoint_every=self.checkpoint_every, resume=self.resume,
-            log_path=self.log_path, progress=self.progress,
-        )
+        return self._settings(LoopConfig)
 
     def _adapt_config(self) -> AdaptConfig:
         return AdaptConfig(domain_tokens=self.domain_tokens, mlm_steps=self.adapt_mlm_steps,
@@ -202,13 +252,7 @@ class FineTune(Method):
 
     # ---- Method hooks ----------------------------------------------------------------------------
     def _fit(self, texts: list[Text], labels: list[str], validation: LabeledTexts | None) -> None:
-        optim, loop, adapt = self._optim_config(), self._loop_config(), self._adapt_config()  # validate first
-        if not 0 <= self.label_smoothing < 1:
-            raise ConfigError(f"label_smoothing={self.label_smoothing!r} must be in [0, 1) (0.1 is usual).")
-        if self.dropout is not None and not 0 <= self.dropout < 1:
-            raise ConfigError(f"dropout={self.dropout!r} must be in [0, 1), or None for the model's own (0.1 for BERT).")
-        if not 0 <= self.validation_fraction < 1:
-            raise ConfigError(f"validation_fraction={self.validation_fraction!r} must be in [0, 1); 0 trains on all of train.")
+        optim, loop, adapt = self._optim_config(), self._loop_config(), self._adapt_config()
         configure_threads()
         if validation is None and self.validation_fraction > 0:
             texts, labels, validation = _carve_validation(texts, labels, self.validation_fraction, self.seed)
@@ -299,12 +343,12 @@ class FineTune(Method):
 
 
 @register("finetune-partial")
+@dataclass(kw_only=True, eq=False, repr=False)
 class FineTunePartial(FineTune):
     """Fine-tune only the upper half of the encoder (embeddings and lower layers frozen) plus the head."""
 
     in_fast_budget = False
-    default_freeze_embeddings = True
-    default_freeze_layers = "half"
+    freeze_layers: int | str | None = "half"
 
 
 def _load_hf_classifier(path: str, classes: list[str] | None = None):
@@ -335,13 +379,11 @@ def _class_weights(class_weight, labels: np.ndarray, classes: list[str]) -> torc
     if class_weight == "balanced":
         counts = np.bincount(labels, minlength=len(classes))
         return torch.tensor(len(labels) / (len(classes) * np.maximum(counts, 1)), dtype=torch.float32)
-    if isinstance(class_weight, dict):
-        missing = [c for c in classes if c not in {str(k) for k in class_weight}]
-        if missing:
-            raise ConfigError(f"class_weight has no weight for {missing}; give one for every class: {classes}.")
-        given = {str(k): float(v) for k, v in class_weight.items()}
-        return torch.tensor([given[c] for c in classes], dtype=torch.float32)
-    raise ConfigError(f"class_weight={class_weight!r}; use None, 'balanced' or a dict {{label: weight}}.")
+    given = {str(k): float(v) for k, v in class_weight.items()}  # a dict: `_check_params` allowed nothing else
+    missing = [c for c in classes if c not in given]
+    if missing:
+        raise ConfigError(f"class_weight has no weight for {missing}; give one for every class: {classes}.")
+    return torch.tensor([given[c] for c in classes], dtype=torch.float32)
 
 
 def _cross_entropy(weight: torch.Tensor | None, label_smoothing: float):

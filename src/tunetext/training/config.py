@@ -1,7 +1,9 @@
 """The fine-tuning settings, one small validated dataclass per concern.
 
 Methods keep their hyperparameters as plain keyword arguments (scikit-learn's contract) and build these
-in `fit`, so a bad value fails there with a message naming the value, the expectation and the fix.
+before `fit` does any work, so a bad value fails at once with a message naming the value, the expectation
+and the fix. The fields have no defaults: a method fills them from its hyperparameters of the same names,
+whose defaults are the only ones, and the MLM adaptation states its own (`training/mlm.py`).
 """
 
 from __future__ import annotations
@@ -26,14 +28,14 @@ a checkpoint may be resumed under new values of."""
 class OptimConfig:
     """What is trained and how fast: AdamW, the lr schedule, clipping, freezing, layer-wise lr decay."""
 
-    lr: float = 1e-4
-    weight_decay: float = 0.01
-    schedule: str = "linear"
-    warmup: float | int = 0.1
-    max_grad_norm: float | None = 1.0
-    layer_lr_decay: float = 1.0
-    freeze_embeddings: bool = False
-    freeze_layers: int | str = 0
+    lr: float
+    weight_decay: float
+    schedule: str
+    warmup: float | int
+    max_grad_norm: float | None
+    layer_lr_decay: float
+    freeze_embeddings: bool
+    freeze_layers: int | str
 
     def __post_init__(self) -> None:
         _check(self.lr > 0, f"lr={self.lr!r} must be > 0; typical fine-tuning values are 2e-5 to 1e-4.")
@@ -58,22 +60,22 @@ class OptimConfig:
 class LoopConfig:
     """How the loop runs: epochs and batches, precision, evaluation and early stopping, checkpoints, logging."""
 
-    epochs: float = 3
-    min_steps: int = 0
+    epochs: float
+    min_steps: int
     """Train at least this many optimizer steps: a few epochs of a tiny training set are too few updates."""
-    batch_size: int = 32
-    grad_accum_steps: int = 1
-    precision: str = "auto"
-    seed: int = 0
-    eval_every: int | None = None
-    eval_batch_size: int = 128
-    metric: str = "accuracy"
-    patience: int | None = 3
-    checkpoint_dir: str | Path | None = None
-    checkpoint_every: int = 100
-    resume: bool = False
-    log_path: str | Path | None = None
-    progress: bool = False
+    batch_size: int
+    grad_accum_steps: int
+    precision: str
+    seed: int
+    eval_every: int | None
+    eval_batch_size: int
+    metric: str
+    patience: int | None
+    checkpoint_dir: str | Path | None
+    checkpoint_every: int
+    resume: bool
+    log_path: str | Path | None
+    progress: bool
 
     def __post_init__(self) -> None:
         _check(self.epochs > 0, f"epochs={self.epochs!r} must be > 0.")

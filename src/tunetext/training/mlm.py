@@ -84,8 +84,13 @@ def adapt_mlm(encoder, tokenizer, texts: Sequence[str], config: AdaptConfig, *, 
     epochs = (config.mlm_steps - 0.5) / batches_per_epoch
     model = MaskedLM(encoder, special_ids=tokenizer.all_special_ids, mask_id=tokenizer.mask_token_id,
                      probability=config.mask_probability)
-    train(model, Encoded(ids, np.zeros(len(ids), dtype=int)), None,
-          optim=OptimConfig(lr=config.mlm_lr), loop=LoopConfig(epochs=epochs, batch_size=config.mlm_batch_size, seed=seed),
+    # The MLM's own settings (not fine-tuning's): everything trains, the usual AdamW schedule, no validation set.
+    optim = OptimConfig(lr=config.mlm_lr, weight_decay=0.01, schedule="linear", warmup=0.1, max_grad_norm=1.0,
+                        layer_lr_decay=1.0, freeze_embeddings=False, freeze_layers=0)
+    loop = LoopConfig(epochs=epochs, min_steps=0, batch_size=config.mlm_batch_size, grad_accum_steps=1, precision="auto",
+                      seed=seed, eval_every=None, eval_batch_size=128, metric="accuracy", patience=None,
+                      checkpoint_dir=None, checkpoint_every=100, resume=False, log_path=None, progress=False)
+    train(model, Encoded(ids, np.zeros(len(ids), dtype=int)), None, optim=optim, loop=loop,
           loss_fn=lambda loss, _labels: loss, num_layers=encoder.config.num_hidden_layers, pad_id=tokenizer.pad_token_id)
     encoder.eval()
     return model.eval()
