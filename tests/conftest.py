@@ -5,7 +5,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tunetext.cli import configure_environment
 from tunetext.data.dataset import LabeledTexts
+
+# Tests run in the process settings of the `tunetext` command (offline, passive OpenMP waits: ~10x faster on
+# 2 shared cores), which importing the library no longer sets; before any test module imports torch.
+configure_environment()
 
 DATA_DIR = Path(__file__).parent / "data"
 

@@ -57,7 +57,7 @@ def test_errors_say_what_to_do(eda):
         augment(data, "back")
     with pytest.raises(ConfigError, match="ratio=0 must be > 0"):
         augment(data, eda, 0)
-    with pytest.raises(ConfigError, match="text pairs. Drop --augment"):
+    with pytest.raises(ConfigError, match="text pairs. Train without augmentation"):
         augment(LabeledTexts([("a", "b"), ("c", "d")], ["x", "y"]), eda)
 
 

@@ -128,20 +128,20 @@ def test_explicit_text_pair_column():
     assert load_labeled(frame, text_pair_column="answer").texts == [("q1", "a1"), ("q2", "a2")]
 
 
-def test_missing_label_column_lists_columns_and_suggests_the_flag(tmp_path):
+def test_missing_label_column_lists_columns_and_suggests_the_parameter(tmp_path):
     path = write(pd.DataFrame({"text": ["a"], "stars": ["5"]}), tmp_path / "reviews.csv")
-    message = r"column 'label' not found in reviews.csv; columns are: text, stars\. Pass --label-column stars\?"
+    message = r"column 'label' not found in reviews.csv; columns are: text, stars\. Pass label_column='stars'\?"
     with pytest.raises(DataError, match=message):
         load_labeled(path, label_column="label")
-    with pytest.raises(DataError, match=r"no label column found in reviews.csv .*Pass --label-column stars\?"):
+    with pytest.raises(DataError, match=r"no label column found in reviews.csv .*Pass label_column='stars'\?"):
         load_labeled(path)
 
 
 def test_missing_text_column_suggests_a_close_name(tmp_path):
     path = write(pd.DataFrame({"texts": ["a"], "body_html": ["<p>"], "label": ["x"]}), tmp_path / "r.csv")
-    with pytest.raises(DataError, match=r"column 'txt' not found in r.csv; columns are: .* Pass --text-column texts\?"):
+    with pytest.raises(DataError, match=r"column 'txt' not found in r.csv; columns are: .* Pass text_column='texts'\?"):
         load_labeled(path, text_column="txt")
-    with pytest.raises(DataError, match=r"column 'other' not found .* Pass --text-pair-column NAME\."):
+    with pytest.raises(DataError, match=r"column 'other' not found .* Pass text_pair_column=NAME\."):
         load_labeled(path, text_column="texts", text_pair_column="other")
 
 
@@ -152,7 +152,7 @@ def test_empty_texts_are_counted_with_row_numbers(tmp_path):
     path = tmp_path / "reviews.csv"
     path.write_text('text,label\ngood,pos\n,neg\n"  ",pos\nok,neg\n', encoding="utf-8")
     with pytest.raises(
-        DataError, match=r"empty text in 2 rows of column 'text' in reviews.csv: data rows 2, 3 .*--drop-empty"
+        DataError, match=r"empty text in 2 rows of column 'text' in reviews.csv: data rows 2, 3 .*drop_empty=True"
     ):
         load_labeled(path)
     assert load_labeled(path, drop_empty=True).texts == ["good", "ok"]
@@ -179,7 +179,7 @@ def test_missing_labels_are_reported(tmp_path):
 
 
 def test_nothing_left_after_dropping_empty_rows():
-    with pytest.raises(DataError, match="nothing is left after --drop-empty"):
+    with pytest.raises(DataError, match="nothing is left after drop_empty=True"):
         load_labeled(pd.DataFrame({"text": ["", " "], "label": ["x", "y"]}), drop_empty=True)
 
 

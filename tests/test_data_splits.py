@@ -121,7 +121,7 @@ def test_hf_dataset_dict_splits(tmp_path):
 def test_single_class_cannot_train(tmp_path):
     table({"pos": 20}).to_csv(tmp_path / "d.csv", index=False)
     with pytest.raises(
-        DataError, match=r"training data of d.csv has a single class \('pos', 20 rows\).*--label-column"
+        DataError, match=r"training data of d.csv has a single class \('pos', 20 rows\).*\(label_column=NAME\)"
     ):
         load_splits(tmp_path / "d.csv")
 
@@ -133,7 +133,7 @@ def test_an_id_like_label_column_is_refused_before_training(tmp_path):
     with pytest.raises(
         DataError,
         match=r"column 'label' of d.csv has 4,843 different labels in 5,000 training rows \(e.g. 'user0', .*looks "
-        r"like an ID or free-text column.*Pass label_column=NAME \(--label-column\)",
+        r"like an ID or free-text column.*Pass label_column=NAME naming",
     ):
         load_splits(tmp_path / "d.csv")
 

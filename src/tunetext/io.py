@@ -83,7 +83,7 @@ def check_output_dir(
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
         expected = f" (it has no {' or '.join(markers)})" if markers else ""
         raise OutputError(f"{target} holds files tunetext did not write: {shown}{expected}. Refusing to write there: "
-                          "pass a new or empty folder, or overwrite=True (--overwrite) if what it holds may be lost.")
+                          "pass a new or empty folder, or overwrite=True if what it holds may be lost.")
     return target
 
 
@@ -100,7 +100,7 @@ def check_output_file(
     if path.is_dir():
         raise OutputError(f"{path} is a folder; pass an output file path inside it, e.g. {path / 'predictions.csv'}.")
     if path.exists() and not overwrite:
-        raise OutputError(f"{path} already exists; pass another output file, or overwrite=True (--overwrite) to replace it.")
+        raise OutputError(f"{path} already exists; pass another output file, or overwrite=True to replace it.")
     return path
 
 

@@ -39,7 +39,7 @@ def augment(data: LabeledTexts, augmenter: str | Augmenter, ratio: float = 1.0, 
     if not ratio > 0:
         raise ConfigError(f"augmentation ratio={ratio!r} must be > 0 (new examples per training example, e.g. 1 or 4).")
     if data.is_pair:
-        raise ConfigError("augmentation changes single texts; this data holds text pairs. Drop --augment.")
+        raise ConfigError("augmentation changes single texts; this data holds text pairs. Train without augmentation.")
     if isinstance(augmenter, str):
         augmenter = AUGMENTERS[augmenter](**options).fit(data.texts, seed=seed)
     rng = np.random.default_rng(seed)

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from tunetext.augment.vocabulary import WordVocabulary, replaceable
-from tunetext.encoders import load_encoder, load_tokenizer, pad_batch, resolve_model_path, tokenize
+from tunetext.encoders import load_encoder, load_tokenizer, pad_batch, quiet_loading, resolve_model_path, tokenize
 from tunetext.errors import ConfigError
 
 Logits = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -36,7 +36,7 @@ class ContextualMLM:
         self.tokenizer_ = load_tokenizer(path)
         if self.tokenizer_.mask_token_id is None:
             raise ConfigError(f"{self.model}'s tokenizer has no mask token: contextual augmentation needs a BERT-style "
-                              "masked LM. Use --augment eda.")
+                              "masked LM. Use augment='eda'.")
         encoder = load_encoder(path)
         self.vocabulary_ = WordVocabulary(self.tokenizer_, encoder.get_input_embeddings().weight)
         self.logits_ = _pretrained_head(path) or self._trained_head(encoder, texts, seed)
@@ -86,7 +86,9 @@ def _pretrained_head(path: str) -> Logits | None:
     from transformers import AutoModelForMaskedLM
 
     try:
-        model, info = AutoModelForMaskedLM.from_pretrained(path, output_loading_info=True, trust_remote_code=False)
+        with quiet_loading():
+            model, info = AutoModelForMaskedLM.from_pretrained(path, output_loading_info=True, trust_remote_code=False,
+                                                               local_files_only=True)
     except ValueError:  # an architecture without a masked-LM class
         return None
     if info["missing_keys"]:

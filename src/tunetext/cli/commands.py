@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -65,27 +63,18 @@ def train(
 
     An existing DIR is replaced only if it is empty or a model tunetext saved (or with --overwrite).
     """
-    from tunetext.data import load_splits
-    from tunetext.evaluation.experiment import fit_and_evaluate
+    from tunetext import api
     from tunetext.evaluation.tables import metrics_table, per_class_table
-    from tunetext.io import write_json
-    from tunetext.methods import make_method
-    from tunetext.methods.base import check_model_dir
 
-    params = parse_params(param)
-    if config is not None:
-        from tunetext.tune import read_config
-
-        config_method, config_params = read_config(config)
-        method, params = method or config_method, config_params | params
-    method = method or "tfidf-svm"
     options = {"model": model, "preprocess": preprocess, "adapt_mlm_steps": adapt_mlm_steps}
-    params |= {key: value for key, value in options.items() if value is not None}
-    sources = dict(pair.partition("=")[::2] for pair in task)
-    check_model_dir(out, inputs=_paths_used(data, *sources.values(), config=config, params=params), overwrite=overwrite)
+    params = parse_params(param) | {key: value for key, value in options.items() if value is not None}
     if task:
+        from tunetext.methods.base import check_model_dir
         from tunetext.methods.multitask import train_tasks
 
+        _, params = api.merge_config(method, params, config)
+        sources = dict(pair.partition("=")[::2] for pair in task)
+        check_model_dir(out, inputs=api.paths_used(*sources.values(), config=config, params=params), overwrite=overwrite)
         with console.status(f"Multi-task fine-tuning on {', '.join(sources)}…"):
             metrics = train_tasks(sources, out, split_seed=seed, overwrite=overwrite, **params)
         for name, task_metrics in metrics["tasks"].items():
@@ -94,39 +83,13 @@ def train(
         return
     if data is None:
         raise typer.BadParameter("pass --data PATH|DATASET, or --task NAME=PATH|DATASET twice or more for multi-task.")
-    splits = load_splits(data, text_column=text_column, label_column=label_column,
-                         text_pair_column=text_pair_column, drop_empty=drop_empty, seed=seed)
-    estimator = make_method(method, **params)
-    train_data = splits.train
-    if augment is not None:
-        from tunetext.augment import augment as augmented
-
-        with console.status(f"Augmenting the training split ({augment}, ratio {augment_ratio})…"):
-            train_data = augmented(splits.train, augment, augment_ratio, seed=seed, model=params.get("model", "minilm"))
-    # Under `accelerate launch` / torchrun every process trains its share; only the first one writes.
-    main_process = int(os.environ.get("RANK", "0")) == 0
-    console.print(
-        f"[bold]{method}[/] on [bold]{splits.name}[/]: {len(train_data):,} train, "
-        f"{len(splits.validation or []):,} validation, {len(splits.test):,} test, {len(splits.classes)} classes"
-    )
-    with console.status(f"Training {method}…"):
-        metrics, _ = fit_and_evaluate(estimator, train_data, splits.test, validation=splits.validation,
-                                      save_to=out if main_process else None, overwrite=overwrite)
-    if not main_process:
+    metrics = api.train(data, out=out, method=method, params=params, config=config, augment=augment,
+                        augment_ratio=augment_ratio, seed=seed, text_column=text_column, label_column=label_column,
+                        text_pair_column=text_pair_column, drop_empty=drop_empty, overwrite=overwrite, console=console)
+    if not api.is_main_process():
         return
-    metrics["data"] = splits.name
-    write_json(out / "metrics.json", metrics)
     console.print(metrics_table(metrics), per_class_table(metrics))
     console.print(f"Model and metrics saved to [bold]{out}[/]")
-
-
-def _paths_used(*sources: str | None, config: Path | None, params: dict) -> list[Path]:
-    """What training reads or writes besides --out: data, --config, the encoder folder, checkpoints.
-
-    Data sources and `model` may be catalog or bundled names rather than paths, so only existing ones count.
-    """
-    named = [Path(source) for source in (*sources, params.get("model")) if source and Path(source).exists()]
-    return named + [Path(path) for path in (config, params.get("checkpoint_dir")) if path]
 
 
 @app.command()
@@ -213,26 +176,7 @@ def compare(
     """Every method on one dataset, across training sizes and seeds: which approach to ship, and what it costs."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from tunetext.compare import BUDGETS, run_comparison
-    from tunetext.methods import get_method_class, list_methods
-
-    names = [m.strip() for m in methods.split(",")] if methods else None
-    per_method: dict[str, dict] = {}
-    for key, value in parse_params(param).items():
-        name, dot, field = key.rpartition(".")
-        if not dot:
-            raise typer.BadParameter(f"--param {key}=...: name the method, e.g. --param finetune.{key}=...")
-        per_method.setdefault(name, {})[field] = value
-    if model is not None:
-        for name in names or list_methods():
-            if "model" in get_method_class(name)().get_params():
-                per_method.setdefault(name, {})["model"] = model
-    chosen = BUDGETS.get(budget)
-    if chosen is None:
-        raise typer.BadParameter(f"--budget {budget!r}: use one of {', '.join(BUDGETS)}")
-    if sizes:
-        parsed = tuple(None if s.strip() == "all" else int(s) for s in sizes.split(","))
-        chosen = dataclasses.replace(chosen, sizes=parsed)
+    from tunetext import api
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as progress:
@@ -244,9 +188,9 @@ def compare(
             progress.update(task, total=total, description=f"{cell.method} · {size} · seed {cell.seed}{state}")
             progress.advance(task)
 
-        summary = run_comparison(data, out=out, methods=names, budget=chosen, metric=metric, params=per_method,
-                                 on_cell=on_cell, text_column=text_column, label_column=label_column,
-                                 text_pair_column=text_pair_column, drop_empty=drop_empty)
+        summary = api.compare(data, out=out, methods=methods, budget=budget, sizes=sizes, metric=metric,
+                              params=parse_params(param), model=model, on_cell=on_cell, text_column=text_column,
+                              label_column=label_column, text_pair_column=text_pair_column, drop_empty=drop_empty)
     for line in summary["verdict"]:
         console.print("• " + line.replace("**", ""))
     console.print(f"Report: [bold]{out / 'report.html'}[/] (also report.md, results.json, results.csv, PNG plots)")

@@ -90,11 +90,11 @@ def export(
         raise typer.BadParameter("choose a format: --onnx (the only one so far).")
     from rich.table import Table
 
-    from tunetext.export.onnx import EXPORT_DIR, export_onnx
+    from tunetext import api
+    from tunetext.export.onnx import EXPORT_DIR
 
-    texts = _first_texts(data, text_column, sample_size) if data else None
     with console.status("Exporting to ONNX and checking parity…"):
-        meta = export_onnx(model_dir, quantize=quantize, sample_texts=texts)
+        meta = api.export(model_dir, quantize=quantize, data=data, text_column=text_column, sample_size=sample_size)
     table = Table(title=f"Parity with PyTorch fp32 on {next(iter(meta['files'].values()))['parity']['texts']} texts")
     for column in ("file", "precision", "MB", "max |Δ probability|", "label agreement"):
         table.add_column(column, justify="left" if column == "file" else "right")
@@ -105,11 +105,4 @@ def export(
     console.print(table)
     console.print(f"Export written to [bold]{model_dir / EXPORT_DIR}[/]; `tunetext serve` and `tunetext predict` "
                   f"now use {meta['model']} (--backend torch for the original).", highlight=False)
-
-
-def _first_texts(data: Path, text_column: str | None, n: int) -> list[str]:
-    from tunetext.data import find_text_column, iter_table_chunks
-
-    chunk = next(iter_table_chunks(data, chunk_size=n))
-    return chunk[find_text_column(chunk.columns, text_column, source=data.name)].fillna("").astype(str).tolist()
 

@@ -35,7 +35,7 @@ LABEL_COLUMNS = ("label", "labels", "class", "category", "target", "sentiment", 
 PAIR_COLUMNS = (("sentence1", "sentence2"), ("premise", "hypothesis"), ("text_a", "text_b"), ("question1", "question2"))
 """Names tried in order (case-insensitive) when no column is given; pairs are tried before single texts."""
 
-_FLAGS = {"text": "--text-column", "label": "--label-column", "text pair": "--text-pair-column"}
+_PARAMETERS = {"text": "text_column", "label": "label_column", "text pair": "text_pair_column"}
 _SHOW_ROWS = 5  # row numbers quoted in an error message
 _SPACE = re.compile(r"\s*")
 
@@ -313,7 +313,7 @@ def _pick(
             return found
         problem = f"no {kind} column found in {source} (looked for: {', '.join(candidates)})"
     guess = difflib.get_close_matches(requested or kind, free, n=1, cutoff=0.6) or (free if len(free) == 1 else [])
-    fix = f"Pass {_FLAGS[kind]} {guess[0]}?" if guess else f"Pass {_FLAGS[kind]} NAME."
+    fix = f"Pass {_PARAMETERS[kind]}={guess[0]!r}?" if guess else f"Pass {_PARAMETERS[kind]}=NAME."
     raise DataError(f"{problem}; columns are: {', '.join(columns) or '(none)'}. {fix}")
 
 
@@ -369,11 +369,11 @@ def clean_rows(frame: pd.DataFrame, columns: Columns, *, drop_empty: bool, sourc
             raise DataError(
                 f"{what} in {_rows(n)} of column {column!r} in {source}: data row{'s' * (n > 1)} "
                 f"{rows}{' ...' if n > _SHOW_ROWS else ''} (row 1 is the first row after the header). "
-                f"{fix}, or pass --drop-empty to skip those rows."
+                f"{fix}, or pass drop_empty=True to skip those rows."
             )
         keep &= ~empty
     if not keep.any():
-        raise DataError(f"every row of {source} has an empty text or label; nothing is left after --drop-empty.")
+        raise DataError(f"every row of {source} has an empty text or label; nothing is left after drop_empty=True.")
     return frame[keep]
 
 

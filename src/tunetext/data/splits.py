@@ -84,7 +84,7 @@ def _check_class_counts(train: LabeledTexts, label_column: str) -> None:
         raise DataError(
             f"column {label_column!r} of {source} has {len(counts):,} different labels in {len(train):,} training "
             f"rows (e.g. {examples}): fewer than two examples per class, so it looks like an ID or free-text column "
-            f"rather than classes. Pass label_column=NAME (--label-column) naming the column that holds the classes, "
+            f"rather than classes. Pass label_column=NAME naming the column that holds the classes, "
             "or, if this is the right column, merge rare classes (e.g. into 'other') or collect more examples."
         )
     singles = [c for c, n in counts.items() if n == 1]
@@ -203,7 +203,7 @@ def _complete(
     if len(train.classes) < 2:
         raise DataError(
             f"the training data of {path.name} has a single class ({train.labels[0]!r}, {len(train)} rows); a "
-            "classifier needs at least two. Check that the label column is the right one (--label-column)."
+            "classifier needs at least two. Check that the label column is the right one (label_column=NAME)."
         )
     _check_class_counts(train, label)
     test = given.get("test")
