@@ -70,9 +70,10 @@ def test_plan_collapses_sizes_that_cover_the_whole_training_set(real_slice):
     assert subsample(train, 4, seed=0).texts == small.texts and subsample(train, 4, seed=1).texts != small.texts
 
 
-def row(method, family, size, accuracy, seconds=1.0, n_train=100):
+def row(method, family, size, accuracy, seconds=1.0, n_train=100, reference=False):
     return {"method": method, "family": family, "size_per_class": size, "accuracy": accuracy, "seeds": 1,
-            "n_train": n_train, "train_seconds": seconds, "predict_texts_per_second": 100.0, "size_mb": 1.0}
+            "n_train": n_train, "train_seconds": seconds, "predict_texts_per_second": 100.0, "size_mb": 1.0,
+            "reference": reference}
 
 
 FIXTURE = [
@@ -82,7 +83,7 @@ FIXTURE = [
     row("finetune", "fine-tuned", None, 0.95, 200.0, 4000),
     row("probe", "pretrained", 16, 0.65, 5.0), row("probe", "pretrained", 64, 0.74, 5.0),
     row("probe", "pretrained", None, 0.84, 10.0, 4000),
-    row("pretrained-head", "pretrained", None, 0.17, 0.1, 4000),
+    row("pretrained-head", "pretrained", None, 0.17, 0.1, 4000, reference=True),
 ]
 
 
@@ -96,8 +97,16 @@ def test_verdict_states_the_numbers():
     assert "from 64 examples per class on; at 16 examples per class, tfidf-svm is ahead by 10.0 points at 1/40" in text
     assert "200.0 s against 1.0 s for tfidf-svm (200× the time)" in text
     assert "the same encoder reaches 0.840 (probe); fine-tuning adds 11.0 points" in text
-    assert "(pretrained-head) scores 0.170, against 0.167" in text
+    assert "For scale, pretrained-head (a reference, not a contender) scores 0.170, against 0.167" in text
     assert "**Ship finetune**" in text
+
+
+def test_a_reference_row_is_reported_apart_and_never_wins():
+    """The verdict reads the row's `reference` flag (the method's `reference_row`), not the method's name."""
+    rows = FIXTURE + [row("oracle", "pretrained", None, 0.99, 0.1, 4000, reference=True)]
+    text = "\n".join(verdict(rows, "accuracy", "trec6", 6, {"p_value": 0.001}))
+    assert "the most accurate method is **finetune**" in text and "reaches 0.840 (probe)" in text
+    assert "For scale, oracle (a reference, not a contender) scores 0.990" in text
 
 
 def test_a_lead_within_the_spread_over_seeds_is_not_a_crossover():
@@ -129,8 +138,9 @@ def test_finetext_layer_weights_are_plotted(splits, tmp_path, tiny_bert_path, fe
     budget = Budget(sizes=(None,), seeds_subsampled=1, seeds_full=1)
     run_comparison(splits, out=tmp_path, methods=["tfidf-nb", "finetext-frozen"], budget=budget,
                    params={"finetext-frozen": {"model": tiny_bert_path}})
-    cells = json.loads((tmp_path / "results.json").read_text())["cells"]
-    weights = next(c["layer_weights"] for c in cells if c["method"] == "finetext-frozen")
-    assert len(weights) == 3 and abs(sum(weights) - 1) < 1e-4  # tiny BERT: embeddings + 2 layers
-    assert (tmp_path / "layer_weights.png").read_bytes()[:4] == b"\x89PNG"
-    assert "FineText layer weights" in (tmp_path / "report.md").read_text()
+    cells = {c["method"]: c for c in json.loads((tmp_path / "results.json").read_text())["cells"]}
+    weights = cells["finetext-frozen"]["diagnostics"]["layer_weights"]
+    assert weights["labels"] == ["emb", "1", "2"] and abs(sum(weights["values"]) - 1) < 1e-4  # tiny BERT: 2 layers
+    assert cells["tfidf-nb"]["diagnostics"] == {}
+    assert (tmp_path / "diagnostic-layer_weights.png").read_bytes()[:4] == b"\x89PNG"
+    assert "![FineText layer weights](diagnostic-layer_weights.png)" in (tmp_path / "report.md").read_text()

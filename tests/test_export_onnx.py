@@ -96,10 +96,13 @@ def test_retraining_into_the_folder_removes_a_stale_export(tiny_bert_path, tmp_p
     assert not has_export(tmp_path / "model")
 
 
-def test_only_fine_tuned_transformers_export(tmp_path):
+def test_only_methods_that_declare_it_export(tmp_path):
     make_method("tfidf-nb").fit(["good", "bad", "fine", "awful"], ["p", "n", "p", "n"]).save(tmp_path / "tfidf")
-    with pytest.raises(ConfigError, match="holds a 'tfidf-nb' model; ONNX export is for fine-tuned transformers"):
+    with pytest.raises(ConfigError, match=r"holds a 'tfidf-nb' model, which does not export to ONNX; the methods "
+                                          r"that do are: (.*)\. Serve or predict") as error:
         export_onnx(tmp_path / "tfidf")
+    exportable = error.value.args[0].split("that do are: ")[1].split(". ")[0].split(", ")
+    assert {"finetune", "finetext"} <= set(exportable) and not any(m.startswith("tfidf") for m in exportable)
     with pytest.raises(ConfigError, match="quantize='int4'"):
         export_onnx(tmp_path / "tfidf", quantize="int4")
 

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from tunetext.errors import DataError, NotFittedError
+from tunetext.encoders import pad_batch, tokenize
 from tunetext.methods import Method, list_methods, make_method
+from tunetext.methods.base import Series
 
 
 def small_params(name: str, tiny_bert_path: str) -> dict:
@@ -42,6 +44,14 @@ def test_method_protocol(name, trec, tiny_bert_path, tmp_path, feature_cache):
     reloaded = Method.load(method.save(tmp_path / name))
     assert type(reloaded) is type(method) and reloaded.get_params() == method.get_params()
     np.testing.assert_allclose(reloaded.predict_proba(test.texts), proba, atol=1e-6)
+
+    # Declared capabilities hold for the fitted method and survive a reload.
+    assert all(isinstance(series, Series) for series in method.diagnostics().values())
+    assert reloaded.diagnostics() == method.diagnostics()
+    if method.exports_onnx:
+        module, tokenizer, max_length = reloaded.onnx_parts()
+        logits = module(**pad_batch(tokenize(tokenizer, test.texts[:4], max_length), tokenizer.pad_token_id))
+        assert tuple(logits.shape) == (4, len(method.classes_))
 
 
 @pytest.mark.parametrize("name", list_methods())

@@ -8,11 +8,11 @@ import pytest
 optuna = pytest.importorskip("optuna")
 
 from tunetext.errors import ConfigError  # noqa: E402
-from tunetext.methods import make_method  # noqa: E402
-from tunetext.tune import SEARCH_SPACES, SearchSpace, best_config, read_config, run_study, save_plots  # noqa: E402
+from tunetext.methods import get_method_class, list_methods, make_method  # noqa: E402
+from tunetext.tune import SearchSpace, best_config, read_config, run_study, save_plots  # noqa: E402
 
 
-@pytest.mark.parametrize("method", sorted(SEARCH_SPACES))
+@pytest.mark.parametrize("method", [m for m in list_methods() if get_method_class(m).search_space])
 def test_every_default_space_is_valid_and_contains_its_methods_defaults(method):
     space = SearchSpace.for_method(method)
     assert set(space.default_trial()) == set(space.searched)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -150,6 +150,34 @@ def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, pooling: str) -> to
 
 
 @torch.inference_mode()
+def batched_inference(
+    forward: Callable[..., torch.Tensor],
+    ids: Sequence[Sequence[int]],
+    *,
+    batch_size: int,
+    pad_id: int,
+    device: torch.device | str = "cpu",
+    progress: str | None = None,
+) -> np.ndarray:
+    """`forward(input_ids=..., attention_mask=...)` over `ids`; its float32 outputs, one row per text, in input order.
+
+    The one inference loop of every encoder method: batches of similar length (so little padding), each
+    padded to its own longest sequence, moved to `device`, and its output moved back to the CPU before the
+    next, so memory holds one batch of activations. `progress`: show a progress bar with this description.
+    """
+    out: np.ndarray | None = None
+    batches = list(length_sorted_batches([len(seq) for seq in ids], batch_size))
+    for rows in _maybe_progress(batches, progress):
+        batch = {k: v.to(device) for k, v in pad_batch([ids[i] for i in rows], pad_id).items()}
+        result = forward(**batch).float().cpu().numpy()
+        if out is None:
+            out = np.empty((len(ids),) + result.shape[1:], dtype=np.float32)
+        out[rows] = result
+    if out is None:
+        raise ValueError("batched_inference got no texts; callers return their empty result before calling it.")
+    return out
+
+
 def embed(
     encoder,
     tokenizer,
@@ -161,31 +189,21 @@ def embed(
     all_layers: bool = False,
     progress: bool = False,
 ) -> np.ndarray:
-    """Pooled embeddings, float32 `(n, hidden)` — or `(n, layers + 1, hidden)` with `all_layers`.
+    """Pooled embeddings, float32 `(n, hidden)` — or `(n, layers + 1, hidden)` with `all_layers`."""
 
-    Batches are length-sorted and results are moved to the CPU batch by batch, then restored to input order.
-    """
-    ids = tokenize(tokenizer, texts, max_length)
-    device = next(encoder.parameters()).device
-    out: np.ndarray | None = None
-    batches = list(length_sorted_batches([len(seq) for seq in ids], batch_size))
-    for index in _maybe_progress(batches, progress, "Encoding"):
-        batch = {k: v.to(device) for k, v in pad_batch([ids[i] for i in index], tokenizer.pad_token_id).items()}
-        result = encoder(**batch, output_hidden_states=all_layers)
+    def pooled(input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        result = encoder(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=all_layers)
         if all_layers:
-            pooled = torch.stack([pool(h, batch["attention_mask"], pooling) for h in result.hidden_states], dim=1)
-        else:
-            pooled = pool(result.last_hidden_state, batch["attention_mask"], pooling)
-        pooled = pooled.float().cpu().numpy()
-        if out is None:
-            out = np.empty((len(ids),) + pooled.shape[1:], dtype=np.float32)
-        out[index] = pooled
-    assert out is not None
-    return out
+            return torch.stack([pool(h, attention_mask, pooling) for h in result.hidden_states], dim=1)
+        return pool(result.last_hidden_state, attention_mask, pooling)
+
+    return batched_inference(pooled, tokenize(tokenizer, texts, max_length), batch_size=batch_size,
+                             pad_id=tokenizer.pad_token_id, device=next(encoder.parameters()).device,
+                             progress="Encoding" if progress else None)
 
 
-def _maybe_progress(items: list, enabled: bool, description: str):
-    if not enabled:
+def _maybe_progress(items: list, description: str | None):
+    if description is None:
         return items
     from rich.progress import track
 

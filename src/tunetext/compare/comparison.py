@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Callable
 
@@ -11,8 +12,8 @@ from tunetext.compare import plots
 from tunetext.compare.plan import BUDGETS, Budget, Cell, plan_cells
 from tunetext.compare.report import curve_table, summary_table, write_report
 from tunetext.compare.runner import claim_report_dir, run_cells
-from tunetext.compare.statistics import aggregate, bootstrap_interval, mcnemar
-from tunetext.compare.verdict import FINE_TUNED, verdict
+from tunetext.compare.statistics import METRICS, aggregate, bootstrap_interval, mcnemar
+from tunetext.compare.verdict import FINE_TUNED, contenders, verdict
 from tunetext.data import load_splits
 from tunetext.data.dataset import DatasetSplits
 from tunetext.errors import ConfigError
@@ -33,8 +34,8 @@ def run_comparison(
 
     `out` must be new, empty, or the report of an earlier comparison on the same data (which resumes).
     """
-    if metric not in ("accuracy", "f1_macro"):
-        raise ConfigError(f"metric={metric!r}; use 'accuracy' or 'f1_macro'.")
+    if metric not in METRICS:
+        raise ConfigError(f"metric={metric!r}; use one of {', '.join(METRICS)}.")
     if isinstance(budget, str):
         if budget not in BUDGETS:
             raise ConfigError(f"budget={budget!r}; use one of {', '.join(BUDGETS)}.")
@@ -54,7 +55,7 @@ def run_comparison(
     paired = _paired_test(rows, first_full, true_index, metric)
 
     lines = verdict(rows, metric, splits.name, len(classes), paired)
-    best = max((r for r in rows if r["size_per_class"] is None), key=lambda r: r[metric])
+    best = max((r for r in contenders(rows) if r["size_per_class"] is None), key=lambda r: r[metric])
     figures = [
         ("Learning curves", plots.learning_curves(rows, metric, out / "learning_curves.png")),
         ("Accuracy against training cost", plots.pareto(rows, metric, out / "pareto.png")),
@@ -63,9 +64,9 @@ def run_comparison(
                          f"{best['method']} on {splits.name} (test)", out / "confusion_best.png")),
         ("F1 per class", plots.per_class_f1(_best_per_family(rows, first_full, metric), out / "per_class_f1.png")),
     ]
-    layer_weights = {m: r["layer_weights"] for m, r in first_full.items() if "layer_weights" in r}
-    if layer_weights:
-        figures.append(("FineText layer weights", plots.layer_weights(layer_weights, out / "layer_weights.png")))
+    for name, series in _diagnostics(first_full).items():
+        path = out / f"diagnostic-{re.sub(r'[^A-Za-z0-9_-]', '_', name)}.png"  # a file name, whatever the key
+        figures.append((next(iter(series.values()))["title"], plots.diagnostic(series, path)))
     summary = {
         "dataset": splits.name, "classes": classes, "metric": metric, "n_train": len(splits.train),
         "n_test": len(splits.test), "budget": budget.__dict__, "verdict": lines, "aggregated": rows,
@@ -85,7 +86,7 @@ def run_comparison(
 
 def _paired_test(rows: list[dict], first_full: dict, true_index: np.ndarray, metric: str) -> dict | None:
     """McNemar between the best fine-tuned and the best other method on the full training set."""
-    full = [r for r in rows if r["size_per_class"] is None]
+    full = [r for r in contenders(rows) if r["size_per_class"] is None]
     ft = [r for r in full if r["family"] == FINE_TUNED]
     other = [r for r in full if r["family"] != FINE_TUNED]
     if not ft or not other:
@@ -97,7 +98,16 @@ def _paired_test(rows: list[dict], first_full: dict, true_index: np.ndarray, met
 
 def _best_per_family(rows: list[dict], first_full: dict, metric: str) -> dict[str, dict]:
     best: dict[str, dict] = {}
-    for r in rows:
+    for r in contenders(rows):
         if r["size_per_class"] is None and (r["family"] not in best or r[metric] > best[r["family"]][metric]):
             best[r["family"]] = r
     return {r["method"]: first_full[r["method"]]["per_class"] for r in best.values()}
+
+
+def _diagnostics(first_full: dict[str, dict]) -> dict[str, dict[str, dict]]:
+    """{diagnostic name: {method: series}} from the full-size cells, so each name becomes one figure."""
+    figures: dict[str, dict[str, dict]] = {}
+    for method, result in first_full.items():
+        for name, series in result.get("diagnostics", {}).items():  # cells saved before diagnostics existed have none
+            figures.setdefault(name, {})[method] = series
+    return figures

@@ -113,17 +113,17 @@ def per_class_f1(per_class: dict[str, dict[str, dict]], path: Path) -> Path:
     return _save(fig, path)
 
 
-def layer_weights(weights: dict[str, list[float]], path: Path) -> Path:
-    """FineText's learned attention over the encoder's layers (0 = embeddings): which depths the head uses."""
+def diagnostic(series: dict[str, dict], path: Path) -> Path:
+    """One diagnostic (`Method.diagnostics`, stored as dicts) of several methods side by side, as grouped bars."""
     fig, ax = plt.subplots(figsize=(7, 4))
-    width = 0.8 / len(weights)
-    for i, (method, values) in enumerate(weights.items()):
-        ax.bar(np.arange(len(values)) + i * width, values, width, label=method)
-    layers = len(next(iter(weights.values())))
-    ax.set_xticks(np.arange(layers) + 0.4 - width / 2, ["emb"] + [str(k) for k in range(1, layers)])
-    ax.set_xlabel("encoder layer")
-    ax.set_ylabel("attention weight")
-    ax.set_title("FineText layer weights (full training set)")
+    width = 0.8 / len(series)
+    for i, (method, one) in enumerate(series.items()):
+        ax.bar(np.arange(len(one["values"])) + i * width, one["values"], width, label=method)
+    first = max(series.values(), key=lambda one: len(one["labels"]))  # methods on smaller encoders have fewer layers
+    ax.set_xticks(np.arange(len(first["labels"])) + 0.4 - width / 2, first["labels"])
+    ax.set_xlabel(first["xlabel"])
+    ax.set_ylabel(first["ylabel"])
+    ax.set_title(f"{first['title']} (full training set)")
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     return _save(fig, path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Callable
 
@@ -72,9 +73,10 @@ def run_cell(cell: Cell, splits: DatasetSplits) -> dict:
     # Prediction speed doesn't depend on the training size: time it once, on the full-size cell.
     result, proba = fit_and_evaluate(method, train, splits.test, validation=validation, time_prediction=cell.size is None)
     # Per-example predictions (as class indices) feed the bootstrap intervals and the paired test.
-    result |= {"family": method.family, "classes": method.classes_.tolist(), "predicted": proba.argmax(axis=1).tolist()}
-    if hasattr(method, "layer_weights_"):  # FineText: which encoder layers the head chose to attend to
-        result["layer_weights"] = [float(w) for w in method.layer_weights_]
+    # What the method declares about itself goes with the numbers: the report reads it, never the method's name.
+    result |= {"family": method.family, "reference": method.reference_row, "classes": method.classes_.tolist(),
+               "predicted": proba.argmax(axis=1).tolist(),
+               "diagnostics": {name: dataclasses.asdict(series) for name, series in method.diagnostics().items()}}
     return result
 
 

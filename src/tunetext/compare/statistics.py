@@ -20,7 +20,8 @@ def aggregate(results: list[dict]) -> list[dict]:
         groups[r["method"], r["size_per_class"]].append(r)
     rows = []
     for (method, size), cells in groups.items():
-        row = {"method": method, "family": cells[0]["family"], "size_per_class": size, "seeds": len(cells),
+        row = {"method": method, "family": cells[0]["family"], "reference": cells[0].get("reference", False),
+               "size_per_class": size, "seeds": len(cells),
                "n_train": float(np.mean([c["n_train"] for c in cells]))}
         for key in METRICS + ("train_seconds", "predict_texts_per_second", "peak_memory_mb", "size_mb"):
             values = np.array([c[key] for c in cells], dtype=float)

@@ -5,8 +5,14 @@ from __future__ import annotations
 FINE_TUNED = "fine-tuned"
 
 
+def contenders(rows: list[dict]) -> list[dict]:
+    """The rows that can be the best of something: all but those of a method declared a `reference_row` (shown
+    for scale); all rows when only references were compared."""
+    return [r for r in rows if not r["reference"]] or rows
+
+
 def _best(rows: list[dict], metric: str, families: set[str], size) -> dict | None:
-    candidates = [r for r in rows if r["family"] in families and r["size_per_class"] == size]
+    candidates = [r for r in contenders(rows) if r["family"] in families and r["size_per_class"] == size]
     return max(candidates, key=lambda r: r[metric], default=None)
 
 
@@ -52,7 +58,7 @@ def verdict(rows: list[dict], metric: str, dataset: str, n_classes: int, paired:
     families = {r["family"] for r in rows}
     others = families - {FINE_TUNED}
     full = [r for r in rows if r["size_per_class"] is None]
-    best = max(full, key=lambda r: r[metric])
+    best = max(contenders(full), key=lambda r: r[metric])
     lines = [
         f"On {dataset} ({int(best['n_train']):,} training texts, {n_classes} classes) the most accurate method is "
         f"**{best['method']}**: {metric} {best[metric]:.3f}."
@@ -82,12 +88,8 @@ def verdict(rows: list[dict], metric: str, dataset: str, n_classes: int, paired:
             f"Without fine-tuning, the same encoder reaches {pretrained[metric]:.3f} ({pretrained['method']}); "
             f"fine-tuning adds {_points(ft[metric], pretrained[metric]):.1f} points."
         )
-    untrained = next((r for r in full if r["method"] == "pretrained-head"), None)
-    if untrained:
-        lines.append(
-            f"The pretrained encoder with an untrained head (pretrained-head) scores {untrained[metric]:.3f}, "
-            f"against {1 / n_classes:.3f} for guessing uniformly: the head must be trained."
-        )
+    lines += [f"For scale, {r['method']} (a reference, not a contender) scores {r[metric]:.3f}, against "
+              f"{1 / n_classes:.3f} for guessing uniformly." for r in full if r["reference"]]
     if ft and other:
         lines.append(_recommendation(ft, other, metric, paired))
     return lines

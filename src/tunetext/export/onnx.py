@@ -1,4 +1,5 @@
-"""ONNX export of a fine-tuned transformer, optional int8 dynamic quantisation, and a parity check.
+"""ONNX export of a method that declares `exports_onnx` (the fine-tuned transformers), optional int8 dynamic
+quantisation, and a parity check.
 
 The export is written to DIR/onnx/ inside the model folder it came from: retraining into DIR replaces the
 folder whole, so an export can never outlive the weights it was made from. `OnnxClassifier` reads it back
@@ -64,14 +65,15 @@ def export_onnx(model_dir: str | Path, *, quantize: str | None = None, sample_te
     model_dir = Path(model_dir)
     check_output_dir(model_dir / EXPORT_DIR, markers=(EXPORT_FILE,))  # before the model is loaded and traced
     method = _load_exportable(model_dir)
+    model, tokenizer, max_length = method.onnx_parts()
     texts = list(sample_texts) if sample_texts else list(SAMPLE_TEXTS)
-    ids = tokenize(method.tokenizer_, texts, method.max_length_)
-    pad_id = method.tokenizer_.pad_token_id
-    model = method.model_.cpu().eval()
+    ids = tokenize(tokenizer, texts, max_length)
+    pad_id = tokenizer.pad_token_id
+    model = model.cpu().eval()
     reference = _softmax(_logits(model, ids, pad_id))
 
     with atomic_dir(model_dir / EXPORT_DIR, markers=(EXPORT_FILE,)) as tmp:
-        _export_graph(model, tmp / FP32_FILE, method.tokenizer_, method.max_length_)
+        _export_graph(model, tmp / FP32_FILE, tokenizer, max_length)
         files = {FP32_FILE: {"precision": "fp32"}}
         if quantize == "int8":
             _quantize_int8(tmp / FP32_FILE, tmp / INT8_FILE)
@@ -91,7 +93,7 @@ def export_onnx(model_dir: str | Path, *, quantize: str | None = None, sample_te
             "parity_reference": "the PyTorch model in fp32",
             "method": method.name,
             "classes": method.classes_.tolist(),
-            "max_length": method.max_length_,
+            "max_length": max_length,
             "opset": OPSET,
             "versions": {"tunetext": __version__, "torch": torch.__version__, "onnx": onnx.__version__,
                          "onnxruntime": onnxruntime.__version__},
@@ -170,16 +172,14 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def _load_exportable(model_dir: Path):
-    """Load DIR's method if it is a fine-tuned transformer; for any other method, say why not and what to do."""
+    """Load DIR's method if it declares `exports_onnx`; for any other method, say why not and what to do."""
     from tunetext.methods import Method, get_method_class, list_methods
-    from tunetext.methods.finetune import FineTune
 
     name = read_metadata(model_dir)["method"]
-    if not issubclass(get_method_class(name), FineTune):
-        exportable = [m for m in list_methods() if issubclass(get_method_class(m), FineTune)]
-        raise ConfigError(f"{model_dir} holds a {name!r} model; ONNX export is for fine-tuned transformers "
-                          f"({', '.join(exportable)}), whose folder is a Hugging Face model. "
-                          f"Serve or predict with this one as it is (--backend torch).")
+    if not get_method_class(name).exports_onnx:
+        exportable = [m for m in list_methods() if get_method_class(m).exports_onnx]
+        raise ConfigError(f"{model_dir} holds a {name!r} model, which does not export to ONNX; the methods that do "
+                          f"are: {', '.join(exportable)}. Serve or predict with this one as it is (--backend torch).")
     _import_onnx()  # fail on a missing extra before loading the weights
     return Method.load(model_dir)
 

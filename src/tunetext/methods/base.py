@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import inspect
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Iterable, Sequence
+from typing import Any, ClassVar, Iterable, NamedTuple, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -38,6 +39,15 @@ class Method(BaseEstimator):
     in_fast_budget: ClassVar[bool] = True
     """Whether `compare --budget fast` (the default) runs it; variants too costly for a 10-minute
     CPU comparison say False and still run with `--budget full` or by name in `--methods`."""
+    reference_row: ClassVar[bool] = False
+    """True for a method compare shows for scale, not as a contender (pretrained-head: the naive use of an
+    encoder); the verdict reports its score apart and never picks it as the best of anything."""
+    search_space: ClassVar[dict[str, Any]] = {}
+    """`tune`'s default search space, in the JSON shape of a `--space` file (see `tunetext.tune.space`);
+    it should contain the method's defaults, so trial 0 runs them. Empty: `tune` needs `--space`."""
+    exports_onnx: ClassVar[bool] = False
+    """Whether `tunetext export --onnx` can trace the fitted method: such a method writes `onnx_parts` and
+    saves its tokenizer into its model folder, where the exported model finds it."""
 
     classes_: np.ndarray
 
@@ -110,6 +120,16 @@ class Method(BaseEstimator):
             raise ModelError(f"{directory} could not be loaded: {type(exc).__name__}: {exc}. {_restore_hint(directory)}") from exc
         return method
 
+    # ---- capabilities, read by compare and export (override where the method has them) ---------
+    def diagnostics(self) -> dict[str, "Series"]:
+        """What the fitted method learned about itself, worth a figure in the compare report (FineText: its
+        layer weights); a diagnostic of the same name from several methods is drawn in one figure."""
+        return {}
+
+    def onnx_parts(self) -> "OnnxParts":
+        """What ONNX export traces, for a method that declares `exports_onnx`."""
+        raise NotImplementedError(f"{type(self).__name__} does not export to ONNX (exports_onnx is False).")
+
     # ---- for subclasses -----------------------------------------------------------------------
     def _check_params(self) -> None:
         """Raise ConfigError for any bad hyperparameter; `fit` calls it before any work. Hyperparameters are
@@ -150,6 +170,34 @@ class Method(BaseEstimator):
     def _check_fitted(self) -> None:
         if not hasattr(self, "classes_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(texts, labels) first.")
+
+
+@dataclass(frozen=True)
+class Series:
+    """A diagnostic: one number per labelled item (layer, class, ...), which compare draws as bars."""
+
+    title: str
+    labels: tuple[str, ...]
+    values: tuple[float, ...]
+    xlabel: str = ""
+    ylabel: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.labels) != len(self.values):
+            raise ValueError(f"Series {self.title!r} has {len(self.labels)} labels for {len(self.values)} values; "
+                             "give one label per value.")
+        # Plain str and float, whatever array the method held: compare stores the series as JSON.
+        object.__setattr__(self, "labels", tuple(map(str, self.labels)))
+        object.__setattr__(self, "values", tuple(map(float, self.values)))
+
+
+class OnnxParts(NamedTuple):
+    """What `export_onnx` traces: a module from `(input_ids, attention_mask)` to logits over `classes_`, the
+    tokenizer that makes its ids (saved in the model folder too) and the length texts are truncated to."""
+
+    module: Any
+    tokenizer: Any
+    max_length: int
 
 
 def describe_params(method_cls: type[Method]) -> list[tuple[str, Any, str]]:

@@ -22,9 +22,9 @@ import torch.nn.functional as F
 
 from tunetext import features
 from tunetext.data.dataset import LabeledTexts, Text
-from tunetext.encoders import length_sorted_batches, load_encoder, pad_batch, pool, tokenize
+from tunetext.encoders import batched_inference, load_encoder, pool, tokenize
 from tunetext.io import read_json
-from tunetext.methods.base import METADATA_FILE, Method
+from tunetext.methods.base import METADATA_FILE, Method, Series
 from tunetext.methods.finetune import FineTune
 from tunetext.methods.registry import register
 
@@ -80,12 +80,25 @@ class LayerAttentionClassifier(torch.nn.Module):
         return self.head(self.layers(input_ids, attention_mask))
 
 
+class _ReportsLayerWeights:
+    """What both FineText methods learn about the encoder's layers: saved with the model, drawn in compare's report."""
+
+    layer_weights_: np.ndarray
+
+    def diagnostics(self) -> dict[str, Series]:
+        labels = ["emb"] + [str(layer) for layer in range(1, len(self.layer_weights_))]
+        return {"layer_weights": Series("FineText layer weights", labels, self.layer_weights_,
+                                        xlabel="encoder layer", ylabel="attention weight")}
+
+    def _metadata(self) -> dict:
+        return {**super()._metadata(), "layer_weights": self.layer_weights_.tolist()}
+
+
 @register("finetext")
-class FineText(FineTune):
+class FineText(_ReportsLayerWeights, FineTune):
     """Fine-tune the encoder with a learned attention over all its layers (FineText) instead of the last [CLS]."""
 
     in_fast_budget = False  # a second full fine-tuning: `compare --budget full` or `--methods finetext`
-    layer_weights_: np.ndarray
 
     def _fit(self, texts: list[Text], labels: list[str], validation: LabeledTexts | None) -> None:
         super()._fit(texts, labels, validation)
@@ -113,21 +126,17 @@ class FineText(FineTune):
         super()._load_state(directory)
         self.layer_weights_ = np.array(read_json(directory / METADATA_FILE)["layer_weights"], dtype=np.float32)
 
-    def _metadata(self) -> dict:
-        return {**super()._metadata(), "layer_weights": self.layer_weights_.tolist()}
-
-    @torch.inference_mode()
     def _mean_layer_weights(self, ids: list[list[int]]) -> np.ndarray:
-        device = next(self.model_.parameters()).device
-        total = torch.zeros(self.model_.config.num_hidden_layers + 1)
-        for rows in length_sorted_batches([len(seq) for seq in ids], self.eval_batch_size):
-            batch = {k: v.to(device) for k, v in pad_batch([ids[i] for i in rows], self.tokenizer_.pad_token_id).items()}
-            total += self.model_.head.attend(self.model_.layers(**batch))[1].float().sum(0).cpu()
-        return (total / len(ids)).numpy()
+        def weights(input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            return self.model_.head.attend(self.model_.layers(input_ids, attention_mask))[1]
+
+        per_text = batched_inference(weights, ids, batch_size=self.eval_batch_size, pad_id=self.tokenizer_.pad_token_id,
+                                     device=next(self.model_.parameters()).device)
+        return per_text.mean(axis=0)
 
 
 @register("finetext-frozen")
-class FineTextFrozen(Method):
+class FineTextFrozen(_ReportsLayerWeights, Method):
     """Frozen encoder, cached all-layer features → learned attention over layers → linear classifier.
 
     Features are standardised per layer and dimension with training statistics (as `probe` does), and the
@@ -136,6 +145,13 @@ class FineTextFrozen(Method):
     """
 
     family = "pretrained"
+    search_space = {
+        "lr": {"low": 1e-4, "high": 1e-2, "log": True},
+        "weight_decay": {"low": 0.01, "high": 3.0, "log": True},
+        "dropout": {"low": 0.0, "high": 0.5},
+        "epochs": {"low": 10, "high": 80},
+        "batch_size": [32, 64, 128],
+    }
 
     def __init__(
         self,
@@ -213,7 +229,3 @@ class FineTextFrozen(Method):
         self.head_.load_state_dict(state)
         self.head_.eval()
         self.layer_weights_ = np.array(read_json(directory / METADATA_FILE)["layer_weights"], dtype=np.float32)
-
-    def _metadata(self) -> dict:
-        return {**super()._metadata(), "layer_weights": self.layer_weights_.tolist()}
-

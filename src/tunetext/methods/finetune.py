@@ -41,7 +41,7 @@ from tunetext.encoders import (
 )
 from tunetext.errors import ConfigError
 from tunetext.io import read_json
-from tunetext.methods.base import METADATA_FILE, Method
+from tunetext.methods.base import METADATA_FILE, Method, OnnxParts
 from tunetext.methods.registry import register
 from tunetext.training.config import LoopConfig, OptimConfig
 from tunetext.training.loop import Encoded, precision_context, predict_logits, train
@@ -156,6 +156,16 @@ class FineTune(Method):
     """
 
     family = "fine-tuned"
+    exports_onnx = True
+    search_space = {
+        "lr": {"low": 1e-5, "high": 3e-4, "log": True},
+        "batch_size": [8, 16, 32],
+        "epochs": {"low": 2, "high": 6},
+        "warmup": {"low": 0.0, "high": 0.2},
+        "weight_decay": {"low": 0.0, "high": 0.1},
+        "dropout": [0.0, 0.1],
+        "freeze_layers": [0, 1, "half"],  # holds both defaults: 0, and "half" for finetune-partial
+    }
     model: str = "minilm"
     pooling: str = "cls"
     max_length: int | None = None
@@ -305,6 +315,10 @@ class FineTune(Method):
 
     def _metadata(self) -> dict:
         return {**super()._metadata(), "max_length": self.max_length_}
+
+    def onnx_parts(self) -> OnnxParts:
+        """The module from token ids to logits (any head, FineText's too), its tokenizer and max length."""
+        return OnnxParts(self.model_, self.tokenizer_, self.max_length_)
 
     # ---- what subclasses change (the head, the loss) ---------------------------------------------
     def _build_model(self, path: str) -> torch.nn.Module:

@@ -30,6 +30,7 @@ class PretrainedHead(Method):
 
     family = "pretrained"
     learns_from_labels = False
+    reference_row = True  # the naive use, at chance: the report shows why the head must be trained
 
     def __init__(self, *, model: str = "minilm", max_length: int = 128, batch_size: int = 64, seed: int = 0) -> None:
         self.model = model

@@ -31,6 +31,7 @@ class Probe(Method):
     """
 
     family = "pretrained"
+    search_space = {"C": {"low": 1e-4, "high": 10.0, "log": True}, "pooling": ["mean", "cls"]}
 
     def __init__(
         self,

@@ -33,6 +33,9 @@ MIN_PER_CLASS_TO_CALIBRATE = 30
 (measured: 16 examples per class on rt-snippets fell to 0.46 accuracy, below chance); the SVM's own
 margins then rank the classes, through a softmax."""
 
+NGRAM_CHOICES = [[1, 1], [1, 2], [1, 3]]
+"""The n-gram ranges `tune` tries by default (as JSON lists: the space's shape)."""
+
 LINKS = {
     "softmax": lambda scores: softmax(scores, axis=1),
     # One sigmoid per class, normalised to sum to 1 (in log space: no 0/0 when every sigmoid underflows).
@@ -120,6 +123,8 @@ def _calibration_folds(labels: list[str], wanted: int = 3) -> int:
 class TfidfSVM(_SparseLinearMethod):
     """TF-IDF + linear SVM, with probabilities from cross-validated Platt scaling."""
 
+    search_space = {"C": {"low": 0.01, "high": 100.0, "log": True}, "ngram_range": NGRAM_CHOICES}
+
     def __init__(self, *, C: float = 1.0, ngram_range=(1, 2), min_df: int = 1, max_features: int | None = None,
                  class_weight: str | None = None):
         super().__init__(ngram_range=ngram_range, min_df=min_df, max_features=max_features)
@@ -143,6 +148,8 @@ class TfidfSVM(_SparseLinearMethod):
 class TfidfLogReg(_SparseLinearMethod):
     """TF-IDF + multinomial logistic regression: calibrated probabilities by construction."""
 
+    search_space = {"C": {"low": 0.1, "high": 1000.0, "log": True}, "ngram_range": NGRAM_CHOICES}
+
     def __init__(self, *, C: float = 30.0, ngram_range=(1, 2), min_df: int = 1, max_features: int | None = None,
                  class_weight: str | None = None):
         super().__init__(ngram_range=ngram_range, min_df=min_df, max_features=max_features)
@@ -159,6 +166,8 @@ class TfidfLogReg(_SparseLinearMethod):
 @register("tfidf-nb")
 class TfidfNB(_SparseLinearMethod):
     """TF-IDF + multinomial naive Bayes: the fastest baseline, strong with very little data."""
+
+    search_space = {"alpha": {"low": 0.001, "high": 1.0, "log": True}, "ngram_range": NGRAM_CHOICES}
 
     def __init__(self, *, alpha: float = 0.05, ngram_range=(1, 2), min_df: int = 1, max_features: int | None = None):
         super().__init__(ngram_range=ngram_range, min_df=min_df, max_features=max_features)
@@ -177,6 +186,8 @@ class NBSVM(_SparseLinearMethod):
     One-vs-rest: each class gets its own ratio vector r and a logistic regression on x ∘ r
     (the logistic variant is as accurate as the SVM and gives probabilities directly).
     """
+
+    search_space = {"C": {"low": 0.1, "high": 100.0, "log": True}, "ngram_range": NGRAM_CHOICES}
 
     def __init__(self, *, C: float = 4.0, alpha: float = 1.0, ngram_range=(1, 2), min_df: int = 1,
                  max_features: int | None = None):

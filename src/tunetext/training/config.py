@@ -14,7 +14,7 @@ from pathlib import Path
 from tunetext.errors import ConfigError
 from tunetext.training.schedules import get_schedule
 
-METRICS = {"accuracy": "max", "macro_f1": "max", "loss": "min"}
+METRICS = {"accuracy": "max", "f1_macro": "max", "loss": "min"}
 """Validation metrics early stopping can watch, and the direction that counts as better."""
 
 PRECISIONS = ("auto", "bf16", "fp32")

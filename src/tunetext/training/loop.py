@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, f1_score
 
-from tunetext.encoders import length_sorted_batches, pad_batch
+from tunetext.encoders import batched_inference, pad_batch
 from tunetext.errors import ConfigError
 from tunetext.training.batching import length_grouped_batches
 from tunetext.training.checkpoint import TrainState, load_checkpoint, save_checkpoint, set_rng_state
@@ -200,7 +200,6 @@ def train(
     return state
 
 
-@torch.inference_mode()
 def predict_logits(
     model: torch.nn.Module,
     ids: Sequence[Sequence[int]],
@@ -210,20 +209,18 @@ def predict_logits(
     autocast: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
     device: torch.device | str = "cpu",
 ) -> np.ndarray:
-    """float32 logits `(n, classes)` in input order, from length-sorted batches moved to the CPU one by one."""
+    """float32 logits `(n, classes)` in input order, with `model` in eval mode (then back to the mode it was in)."""
+
+    def logits(**batch: torch.Tensor) -> torch.Tensor:
+        with autocast():
+            return model(**batch)
+
     was_training = model.training
     model.eval()
-    out: np.ndarray | None = None
-    for rows in length_sorted_batches([len(seq) for seq in ids], batch_size):
-        batch = {k: v.to(device) for k, v in pad_batch([ids[i] for i in rows], pad_id).items()}
-        with autocast():
-            logits = model(**batch).float().cpu().numpy()
-        if out is None:
-            out = np.empty((len(ids), logits.shape[1]), dtype=np.float32)
-        out[rows] = logits
-    model.train(was_training)
-    assert out is not None
-    return out
+    try:
+        return batched_inference(logits, ids, batch_size=batch_size, pad_id=pad_id, device=device)
+    finally:
+        model.train(was_training)
 
 
 def evaluate(model, data: Encoded, *, batch_size: int, pad_id: int, loss_fn: LossFn, autocast, device) -> dict:
@@ -233,7 +230,7 @@ def evaluate(model, data: Encoded, *, batch_size: int, pad_id: int, loss_fn: Los
     loss = loss_fn(torch.from_numpy(logits), torch.as_tensor(data.labels, dtype=torch.long)).item()
     return {
         "accuracy": float(accuracy_score(data.labels, predicted)),
-        "macro_f1": float(f1_score(data.labels, predicted, average="macro")),
+        "f1_macro": float(f1_score(data.labels, predicted, average="macro")),
         "loss": float(loss),
     }
 

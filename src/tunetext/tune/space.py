@@ -1,4 +1,4 @@
-"""Search spaces: one table keyed by method name, in the same JSON shape a user's override file has.
+"""Search spaces: each method's default (its `search_space`), in the same JSON shape a user's override file has.
 
 Each entry maps a hyperparameter to a value (fixed), a list (choose one) or `{"low", "high"[, "log"]}`
 (a range: int when both ends are ints, else float). JSON has no tuples, so list choices such as
@@ -11,36 +11,6 @@ import json
 from typing import Any
 
 from tunetext.errors import ConfigError
-
-_NGRAMS = [[1, 1], [1, 2], [1, 3]]
-_FINETUNE = {
-    "lr": {"low": 1e-5, "high": 3e-4, "log": True},
-    "batch_size": [8, 16, 32],
-    "epochs": {"low": 2, "high": 6},
-    "warmup": {"low": 0.0, "high": 0.2},
-    "weight_decay": {"low": 0.0, "high": 0.1},
-    "dropout": [0.0, 0.1],
-    "freeze_layers": [None, 1, "half"],  # None: the method's own default (0, or "half" for finetune-partial)
-}
-
-SEARCH_SPACES: dict[str, dict[str, Any]] = {
-    "tfidf-svm": {"C": {"low": 0.01, "high": 100.0, "log": True}, "ngram_range": _NGRAMS},
-    "tfidf-logreg": {"C": {"low": 0.1, "high": 1000.0, "log": True}, "ngram_range": _NGRAMS},
-    "tfidf-nb": {"alpha": {"low": 0.001, "high": 1.0, "log": True}, "ngram_range": _NGRAMS},
-    "nbsvm": {"C": {"low": 0.1, "high": 100.0, "log": True}, "ngram_range": _NGRAMS},
-    "probe": {"C": {"low": 1e-4, "high": 10.0, "log": True}, "pooling": ["mean", "cls"]},
-    "finetext-frozen": {
-        "lr": {"low": 1e-4, "high": 1e-2, "log": True},
-        "weight_decay": {"low": 0.01, "high": 3.0, "log": True},
-        "dropout": {"low": 0.0, "high": 0.5},
-        "epochs": {"low": 10, "high": 80},
-        "batch_size": [32, 64, 128],
-    },
-    "finetune": _FINETUNE,
-    "finetune-partial": _FINETUNE,
-    "finetext": _FINETUNE,
-}
-"""Default spaces; each contains its method's defaults, so trial 0 of a study can run them."""
 
 
 class SearchSpace:
@@ -60,12 +30,16 @@ class SearchSpace:
 
     @classmethod
     def for_method(cls, method: str, overrides: dict[str, Any] | None = None) -> "SearchSpace":
-        """The table's space for `method`, with `overrides` (same shape; a plain value fixes a parameter) on top."""
+        """The method's own `search_space`, with `overrides` (same shape; a plain value fixes a parameter) on top."""
+        from tunetext.methods import get_method_class, list_methods
+
         overrides = overrides or {}
-        if method not in SEARCH_SPACES and not any(_is_searched(spec) for spec in overrides.values()):
-            raise ConfigError(f"no default search space for {method!r} (methods with one: {', '.join(SEARCH_SPACES)}); "
+        default = get_method_class(method).search_space
+        if not default and not any(_is_searched(spec) for spec in overrides.values()):
+            with_space = [name for name in list_methods() if get_method_class(name).search_space]
+            raise ConfigError(f"no default search space for {method!r} (methods with one: {', '.join(with_space)}); "
                               "pass --space FILE.json with ranges, e.g. {\"C\": {\"low\": 0.01, \"high\": 10, \"log\": true}}.")
-        return cls(method, {**SEARCH_SPACES.get(method, {}), **overrides})
+        return cls(method, {**default, **overrides})
 
     @property
     def searched(self) -> list[str]:

@@ -15,10 +15,12 @@ from typing import Callable
 
 from tunetext.data.dataset import LabeledTexts
 from tunetext.errors import ConfigError
+from tunetext.training.config import METRICS as LOOP_METRICS
 from tunetext.tune.space import SearchSpace
 
-METRICS = {"accuracy": "accuracy", "f1_macro": "macro_f1"}
-"""Objective metric (tunetext.evaluation's name) -> the training loop's name for its intermediate value."""
+OBJECTIVES = tuple(name for name, better in LOOP_METRICS.items() if better == "max")
+"""Metrics a study maximises (accuracy, f1_macro): the training loop reports them at each validation, for the
+pruner, under the names tunetext.evaluation gives the trial's final score."""
 HEARTBEAT_SECONDS = 60
 """A running trial writes a heartbeat this often; one silent for twice as long was killed and is retried."""
 
@@ -50,8 +52,8 @@ def run_study(
     from optuna.study import MaxTrialsCallback
     from optuna.trial import TrialState
 
-    if metric not in METRICS:
-        raise ConfigError(f"metric={metric!r}; choose one of: {', '.join(METRICS)}.")
+    if metric not in OBJECTIVES:
+        raise ConfigError(f"metric={metric!r}; choose one of: {', '.join(OBJECTIVES)}.")
     if trials < 1:
         raise ConfigError(f"trials={trials!r} must be >= 1.")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -82,7 +84,7 @@ def _objective(space: SearchSpace, train: LabeledTexts, validation: LabeledTexts
 
     def objective(trial) -> float:
         method = make_method(space.method, **space.sample(trial))
-        with on_evaluation(_pruning_reporter(trial, METRICS[metric])):
+        with on_evaluation(_pruning_reporter(trial, metric)):
             method.fit(train.texts, train.labels, validation=validation)
         return evaluate(validation.labels, method.predict_proba(validation.texts), method.classes_)[metric]
 
