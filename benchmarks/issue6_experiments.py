@@ -80,7 +80,8 @@ def finetext(log: Log, n: int, seeds: list[int]) -> None:
 
 
 def multitask(log: Log, n: int, seeds: list[int]) -> None:
-    from tunetext.methods.multitask import MultiTask, evaluate_tasks
+    from tunetext.methods.multitask import MultiTask, pool_tasks
+    from tunetext.tasks import evaluate_tasks
 
     data = {name: subset(name, n) for name in ("trec6", "rt-snippets", "sms-spam")}
     for seed in seeds:
@@ -90,7 +91,8 @@ def multitask(log: Log, n: int, seeds: list[int]) -> None:
         key = {"arm": "multi-task", "n": n, "seed": seed}
         if not any(all(row.get(k) == v for k, v in key.items()) for row in log.rows):
             start = time.perf_counter()
-            model = MultiTask(seed=seed, **FINETUNE).fit({k: v[0] for k, v in data.items()})
+            pooled = pool_tasks({k: v[0] for k, v in data.items()})
+            model = MultiTask(seed=seed, **FINETUNE).fit(pooled.texts, pooled.labels)
             seconds = time.perf_counter() - start
             for name, metrics in evaluate_tasks(model, {k: v[1] for k, v in data.items()}).items():
                 log.run({"data": name, **key}, lambda: {"accuracy": metrics["accuracy"], "train_seconds": seconds})

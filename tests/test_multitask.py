@@ -1,4 +1,6 @@
-"""Multi-task fine-tuning: task sampling, the per-task loss, and one model predicting for named tasks."""
+"""Multi-task fine-tuning: task sampling, the per-task loss, and one registered method answering for a chosen task."""
+
+import json
 
 import numpy as np
 import pandas as pd
@@ -7,9 +9,10 @@ import torch
 import torch.nn.functional as F
 
 from tunetext.data import LabeledTexts
-from tunetext.errors import ConfigError
-from tunetext.methods import Method
-from tunetext.methods.multitask import MultiTask, TaskHeads, evaluate_tasks, pool_tasks, task_sample_sizes
+from tunetext.errors import ConfigError, DataError
+from tunetext.methods import Method, make_method
+from tunetext.methods.multitask import MultiTask, pool_tasks, sample_tasks, split_tasks, task_sample_sizes
+from tunetext.tasks import evaluate_tasks
 
 SIZES = {"big": 900, "mid": 90, "small": 10}
 
@@ -25,9 +28,11 @@ def test_sampler_proportions(temperature, expected):
     assert abs(sum(sizes.values()) - 1000) <= 2
 
 
-def test_pooled_tasks_follow_the_sizes_and_prefix_labels():
+def test_sampled_tasks_follow_the_sizes_and_prefix_labels():
     tasks = {name: LabeledTexts([f"{name} {i}" for i in range(n)], ["a", "b"] * (n // 2)) for name, n in SIZES.items()}
-    pooled = pool_tasks(tasks, temperature=2.0, seed=0)
+    pooled = pool_tasks(tasks)
+    assert split_tasks(pooled.texts, pooled.labels) == {name: LabeledTexts(d.texts, d.labels) for name, d in tasks.items()}
+    pooled = sample_tasks(tasks, temperature=2.0, seed=0)
     counts = {name: sum(label.startswith(name + ":") for label in pooled.labels) for name in SIZES}
     assert counts == task_sample_sizes(SIZES, 2.0)
     small = [text for text in pooled.texts if text.startswith("small")]
@@ -38,7 +43,7 @@ def test_pooled_tasks_follow_the_sizes_and_prefix_labels():
 
 
 def test_loss_is_a_softmax_within_each_task():
-    heads = TaskHeads(label_smoothing=0.0)
+    heads = MultiTask(label_smoothing=0.0)
     heads.classes_ = np.array(["q:HUM", "q:LOC", "q:NUM", "s:neg", "s:pos"], dtype=object)
     logits, labels = torch.randn(4, 5), torch.tensor([0, 2, 3, 4])
     expected = (F.cross_entropy(logits[:2, :3], labels[:2], reduction="sum")
@@ -46,39 +51,49 @@ def test_loss_is_a_softmax_within_each_task():
     torch.testing.assert_close(heads._loss_fn(None)(logits, labels), expected)
 
 
-def test_multitask_predicts_for_a_named_task_and_round_trips(tiny_bert_path, tmp_path):
+def test_multitask_answers_for_the_chosen_task_and_round_trips(tiny_bert_path, tmp_path):
     sentiment = LabeledTexts(["good fine film", "bad awful film"] * 12, ["pos", "neg"] * 12)
     questions = LabeledTexts(["where is the city", "who is the man", "how many are there"] * 8,
                              ["LOC:city", "HUM", "NUM"] * 8)
-    model = MultiTask(temperature=2.0, model=tiny_bert_path, epochs=1, batch_size=8, precision="fp32")
-    model.fit({"sent": sentiment, "q": questions})
-    assert model.tasks == ["q", "sent"]
-    assert list(model.classes("q")) == ["HUM", "LOC:city", "NUM"]  # a ':' in a label is fine
-    proba = model.predict_proba(questions.texts[:3], "q")
+    pooled = pool_tasks({"sent": sentiment, "q": questions})
+    model = make_method("multitask", temperature=2.0, model=tiny_bert_path, epochs=1, batch_size=8, precision="fp32",
+                        task="q")  # chosen before fit: every head still trains
+    model.fit(pooled.texts, pooled.labels)
+    assert model.tasks_ == ["q", "sent"] and model.pooled_classes_[0] == "q:HUM"
+    assert list(model.classes_) == ["HUM", "LOC:city", "NUM"]  # a ':' in a label is fine
+    proba = model.predict_proba(questions.texts[:3])
     assert proba.dtype == np.float32 and proba.shape == (3, 3)
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
-    assert set(model.predict(sentiment.texts, "sent")) <= {"pos", "neg"}
-    assert set(evaluate_tasks(model, {"sent": sentiment})) == {"sent"}
+    assert set(model.set_params(task="sent").predict(sentiment.texts)) <= {"pos", "neg"}
+    assert set(evaluate_tasks(model, {"q": questions})) == {"q"} and model.task == "sent"
 
-    loaded = MultiTask.load(model.save(tmp_path / "mt"))
-    assert loaded.temperature == 2.0
-    np.testing.assert_array_equal(loaded.predict_proba(questions.texts, "q"), model.predict_proba(questions.texts, "q"))
-    assert Method.load(tmp_path / "mt").classes_.tolist()[0] == "q:HUM"  # also a plain finetune over task:label
-    with pytest.raises(ConfigError, match="unknown task 'spam'; this model was trained on: q, sent"):
-        loaded.predict(["x"], "spam")
+    loaded = Method.load(model.set_params(task=None).save(tmp_path / "mt"))
+    assert type(loaded) is MultiTask and loaded.temperature == 2.0 and loaded.get_params() == model.get_params()
+    assert not (tmp_path / "mt" / "multitask.json").exists()
+    assert json.loads((tmp_path / "mt" / "tunetext.json").read_text())["tasks"] == ["q", "sent"]
+    for chosen in (model, loaded):
+        chosen.set_params(task="q")
+    np.testing.assert_array_equal(loaded.predict_proba(questions.texts), model.predict_proba(questions.texts))
+    for task, problem in ((None, "no task chosen"), ("spam", "unknown task 'spam'")):
+        with pytest.raises(ConfigError, match=f"{problem}: this multi-task model .* set task to one of: q, sent"):
+            loaded.set_params(task=task).predict(["x"])
 
 
 def test_multitask_needs_two_named_tasks():
     data = LabeledTexts(["a", "b"], ["x", "y"])
     with pytest.raises(ConfigError, match="two or more named tasks"):
-        MultiTask().fit({"only": data})
+        pool_tasks({"only": data})
     with pytest.raises(ConfigError, match="without ':' in the name"):
-        MultiTask().fit({"a:b": data, "c": data})
+        pool_tasks({"a:b": data, "c": data})
+    with pytest.raises(DataError, match="two or more named tasks; the labels name only \\['a'\\]"):
+        MultiTask().fit(["x", "y"], ["a:x", "a:y"])
+    with pytest.raises(DataError, match="multi-task labels are 'task:label'; got 'x'"):
+        MultiTask().fit(["x", "y"], ["x", "y"])
+    with pytest.raises(ConfigError, match="temperature=0 must be > 0"):
+        MultiTask(temperature=0).fit(["x", "y"], ["a:x", "b:y"])
 
 
 def test_cli_trains_one_model_for_several_tasks(tiny_bert_path, real_slice, tmp_path):
-    import json
-
     from typer.testing import CliRunner
 
     from tunetext.cli import app
@@ -97,8 +112,9 @@ def test_cli_trains_one_model_for_several_tasks(tiny_bert_path, real_slice, tmp_
     assert result.exit_code == 0, result.output
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["tasks"]) == {"questions", "spam"} and metrics["params"]["temperature"] == 2
-    loaded = MultiTask.load(out)
-    assert loaded.model_.preprocess == "tweet" and set(loaded.classes("spam")) == {"ham", "spam"}
+    loaded = Method.load(out).set_params(task="spam")
+    assert loaded.preprocess == "tweet" and set(loaded.classes_) == {"ham", "spam"}
+    questions_classes = loaded.set_params(task="questions").classes_
     questions = tmp_path / "questions.csv"
     real = real_slice("trec6", "train", 40)  # labels the model knows
     pd.DataFrame({"text": real.texts, "label": real.labels}).to_csv(questions, index=False)
@@ -106,14 +122,18 @@ def test_cli_trains_one_model_for_several_tasks(tiny_bert_path, real_slice, tmp_
     result = CliRunner().invoke(app, ["predict", str(out), "--data", str(questions), "--out", str(predicted), "--task", "questions"])
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(predicted)
-    assert set(frame["predicted_label"]) <= set(loaded.classes("questions"))
-    assert sorted(c for c in frame.columns if c.startswith("proba_")) == sorted(f"proba_{c}" for c in loaded.classes("questions"))
+    assert set(frame["predicted_label"]) <= set(questions_classes)
+    assert sorted(c for c in frame.columns if c.startswith("proba_")) == sorted(f"proba_{c}" for c in questions_classes)
     result = CliRunner().invoke(app, ["evaluate", str(out), "--data", str(questions), "--task", "questions",
                                       "--out", str(tmp_path / "eval.json")])
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "eval.json").read_text())["n"] == 40
     result = CliRunner().invoke(app, ["predict", str(out), "--data", str(questions), "--out", str(tmp_path / "no-task.csv")])
-    assert result.exit_code != 0 and "multi-task model: pass --task, one of questions, spam" in result.output
+    assert result.exit_code != 0 and "no task chosen: this multi-task model" in result.output
+    assert "one of: questions, spam" in result.output
+    result = CliRunner().invoke(app, ["predict", str(out), "--data", str(questions), "--out", str(predicted),
+                                      "--overwrite", "--task", "questions", "--backend", "onnx"])
+    assert result.exit_code != 0 and "is chosen on the saved method" in result.output
 
     from fastapi.testclient import TestClient
 
@@ -123,3 +143,13 @@ def test_cli_trains_one_model_for_several_tasks(tiny_bert_path, real_slice, tmp_
         answer = client.post("/predict", json={"texts": ["WIN a free prize now, call 0800"]}).json()
         assert answer["predictions"][0]["label"] in {"ham", "spam"}
         assert client.get("/metadata").json()["labels"] == ["ham", "spam"]
+
+
+def test_task_on_a_model_without_tasks_is_refused_before_loading(tmp_path, monkeypatch):
+    from tunetext.prediction import load_predictor
+
+    data = LabeledTexts(["good film", "bad film"] * 4, ["pos", "neg"] * 4)
+    out = make_method("tfidf-nb").fit(data.texts, data.labels).save(tmp_path / "nb")
+    monkeypatch.setattr(Method, "load", classmethod(lambda cls, directory: pytest.fail("loaded the model")))
+    with pytest.raises(ConfigError, match="holds a tfidf-nb model, which has no tasks; leave the task out"):
+        load_predictor(out, task="spam")

@@ -8,18 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tunetext.io import read_json
-
 EXPORT_DIR = "onnx"
 EXPORT_FILE = "export.json"
-TASKS_FILE = "multitask.json"
 
 
 def has_export(model_dir: str | Path) -> bool:
     return (Path(model_dir) / EXPORT_DIR / EXPORT_FILE).exists()
-
-
-def saved_tasks(directory: str | Path) -> list[str] | None:
-    """The task names of a saved multi-task model, without loading it; None for any other model folder."""
-    path = Path(directory) / TASKS_FILE
-    return read_json(path)["tasks"] if path.exists() else None

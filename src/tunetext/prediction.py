@@ -13,8 +13,8 @@ from tunetext.data.dataset import Text
 from tunetext.data.loading import SUFFIXES, find_text_column, iter_table_chunks, refuse_nested_cells
 from tunetext.errors import ConfigError, DataError, ModelError
 from tunetext.io import atomic_path, check_output_file
-from tunetext.methods.base import Method
-from tunetext.model_files import has_export, saved_tasks
+from tunetext.methods.base import Method, read_metadata
+from tunetext.model_files import has_export
 
 PREDICTED_COLUMN = "predicted_label"
 BACKENDS = ("auto", "torch", "onnx")
@@ -40,21 +40,13 @@ def resolve_backend(model_dir: str | Path, backend: str = "auto") -> str:
 
 
 def load_predictor(model_dir: str | Path, backend: str = "auto", task: str | None = None) -> Predictor:
-    """The model in `model_dir`, run by `backend` (see `resolve_backend`); `task` names one head of a multi-task model.
+    """The model in `model_dir`, run by `backend` (see `resolve_backend`); `task` picks the head that answers,
+    for a method with a `task` hyperparameter (one model trained on several tasks).
 
     With backend="auto", a damaged ONNX export falls back to the method itself, with a warning.
     """
-    tasks = saved_tasks(model_dir)
-    if tasks is not None:
-        if task is None:
-            raise ConfigError(f"{model_dir} holds a multi-task model: pass --task, one of {', '.join(tasks)}.")
-        if backend == "onnx":
-            raise ConfigError("multi-task models predict with --backend torch; ONNX export is for single-task models.")
-        from tunetext.methods.multitask import MultiTask  # here, not at the top: it (like OnnxClassifier) imports torch
-
-        return MultiTask.load(model_dir).for_task(task)
     if task is not None:
-        raise ConfigError(f"--task {task} is for multi-task models; {model_dir} holds a single-task model.")
+        return _with_task(model_dir, backend, task)
     if resolve_backend(model_dir, backend) == "onnx":
         from tunetext.export.onnx import OnnxClassifier
 
@@ -65,6 +57,17 @@ def load_predictor(model_dir: str | Path, backend: str = "auto", task: str | Non
                 raise
             warnings.warn(f"{exc} Using the saved method instead (backend='torch').", stacklevel=2)
     return Method.load(model_dir)
+
+
+def _with_task(model_dir: str | Path, backend: str, task: str) -> Predictor:
+    """The saved method with `task` chosen; checked from tunetext.json before the model is loaded."""
+    saved = read_metadata(model_dir)
+    if "task" not in saved["params"]:
+        raise ConfigError(f"task={task!r}, but {model_dir} holds a {saved['method']} model, which has no tasks; "
+                          "leave the task out.")
+    if backend == "onnx":
+        raise ConfigError(f"task={task!r} is chosen on the saved method; use backend 'torch' or 'auto', not 'onnx'.")
+    return Method.load(model_dir).set_params(task=task)
 
 
 def predict_frame(method: Predictor, frame: pd.DataFrame, text_column: str, text_pair_column: str | None = None) -> pd.DataFrame:

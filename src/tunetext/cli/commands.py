@@ -69,14 +69,11 @@ def train(
     options = {"model": model, "preprocess": preprocess, "adapt_mlm_steps": adapt_mlm_steps}
     params = parse_params(param) | {key: value for key, value in options.items() if value is not None}
     if task:
-        from tunetext.methods.base import check_model_dir
-        from tunetext.methods.multitask import train_tasks
+        from tunetext.tasks import train_multitask
 
-        _, params = api.merge_config(method, params, config)
         sources = dict(pair.partition("=")[::2] for pair in task)
-        check_model_dir(out, inputs=api.paths_used(*sources.values(), config=config, params=params), overwrite=overwrite)
         with console.status(f"Multi-task fine-tuning on {', '.join(sources)}…"):
-            metrics = train_tasks(sources, out, split_seed=seed, overwrite=overwrite, **params)
+            metrics = train_multitask(sources, out=out, params=params, config=config, split_seed=seed, overwrite=overwrite)
         for name, task_metrics in metrics["tasks"].items():
             console.print(metrics_table(task_metrics, title=name))
         console.print(f"Model and metrics saved to [bold]{out}[/]")
@@ -197,22 +194,37 @@ def compare(
 
 
 @app.command()
-def methods() -> None:
-    """List the available methods."""
+@friendly_errors
+def methods(name: Optional[str] = typer.Argument(None, help="A method: show its hyperparameters, defaults and what each does.")) -> None:
+    """List the available methods, or describe one's hyperparameters (`tunetext methods finetune`)."""
     from rich.table import Table
 
     from tunetext.methods import get_method_class, list_methods
+    from tunetext.methods.base import describe_params
 
-    table = Table(title="Methods")
+    if name is not None:
+        method_cls = get_method_class(name)
+        table = Table(title=f"{name}: {_first_line(method_cls.__doc__)}")
+        for column in ("parameter", "default", "what it does"):
+            table.add_column(column)
+        for param, default, doc in describe_params(method_cls):
+            table.add_row(param, repr(default), doc)
+        console.print(table)
+        console.print(f"Set one with `-p NAME=VALUE` on `tunetext train` (`-p {name}.NAME=VALUE` on compare).", highlight=False)
+        return
+    table = Table(title="Methods (`tunetext methods NAME` for one's hyperparameters)")
     table.add_column("name")
     table.add_column("what it is")
-    for name in list_methods():
-        doc = (get_method_class(name).__doc__ or "").strip().splitlines()
-        table.add_row(name, doc[0] if doc else "")
+    for method in list_methods():
+        table.add_row(method, _first_line(get_method_class(method).__doc__))
     console.print(table)
 
 
 from tunetext.cli import deploy, tune  # noqa: E402,F401  (registers `serve`, `export` and `tune`)
+def _first_line(doc: str | None) -> str:
+    return (doc or "").strip().split("\n")[0]
+
+
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

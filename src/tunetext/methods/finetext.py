@@ -142,6 +142,31 @@ class FineTextFrozen(_ReportsLayerWeights, Method):
     Features are standardised per layer and dimension with training statistics (as `probe` does), and the
     head is strongly decayed (`weight_decay=1.0`): on TREC-6 with 500 examples both beat the raw, lightly
     regularised head by 2-3 points, which overfits.
+
+    Parameters
+    ----------
+    model
+        The encoder: 'minilm' (bundled) or a local Hugging Face model folder.
+    pooling
+        How each layer's token vectors become one: 'mean' or 'cls'.
+    max_length
+        Tokens read per text.
+    epochs
+        Passes of the head over the cached features.
+    batch_size
+        Examples per AdamW step of the head.
+    lr
+        AdamW learning rate of the head.
+    weight_decay
+        AdamW weight decay of the head (strong: the head overfits otherwise).
+    dropout
+        Dropout before the head's classifier.
+    seed
+        Seeds the head's initial weights and the batch order.
+    cache
+        Read and write the feature cache; False for texts that will not recur.
+    preprocess
+        A text normaliser applied at training and prediction ('tweet'), saved with the model.
     """
 
     family = "pretrained"

@@ -26,7 +26,19 @@ _HEAD_FILE = "head.safetensors"
 
 @register("pretrained-head")
 class PretrainedHead(Method):
-    """`AutoModelForSequenceClassification` as loaded: the real HF head, randomly initialised from `seed`."""
+    """`AutoModelForSequenceClassification` as loaded: the real HF head, randomly initialised from `seed`.
+
+    Parameters
+    ----------
+    model
+        The encoder: 'minilm' (bundled) or a local Hugging Face model folder.
+    max_length
+        Tokens read per text.
+    batch_size
+        Texts per forward pass.
+    seed
+        Seeds the randomly initialised head.
+    """
 
     family = "pretrained"
     learns_from_labels = False

@@ -28,6 +28,25 @@ class Probe(Method):
     accuracy of {0.01, 0.1, 1} on all four catalog datasets tried (TREC-6, RT, election tweets, BBC).
     `class_weight` is None, "balanced" or a {label: weight} dict. `cache=False` encodes without
     reading or writing the feature cache (for serving texts that will not recur).
+
+    Parameters
+    ----------
+    model
+        The encoder: 'minilm' (bundled) or a local Hugging Face model folder.
+    pooling
+        'mean' of the token vectors or the 'cls' vector.
+    max_length
+        Tokens read per text.
+    C
+        Inverse L2 strength on the standardised features.
+    class_weight
+        None, 'balanced' or a {label: weight} dict.
+    max_iter
+        Iterations the logistic regression may take to converge.
+    batch_size
+        Texts per encoder forward pass.
+    cache
+        Read and write the feature cache; False for texts that will not recur.
     """
 
     family = "pretrained"

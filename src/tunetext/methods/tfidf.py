@@ -55,6 +55,15 @@ class _SparseLinearMethod(Method):
     Every classifier here scores a class linearly in the features, so a fitted one is kept as arrays
     (`coef_`, `intercept_`, one row per class in `classes_` order) and the name of its link. A saved
     model is then numbers and text only (safetensors + JSON), and loading it runs no code: no pickle.
+
+    Parameters
+    ----------
+    ngram_range
+        Word n-gram lengths (low, high) the vectoriser counts.
+    min_df
+        Ignore n-grams in fewer training texts than this.
+    max_features
+        Keep only the most frequent n-grams; None keeps all.
     """
 
     def __init__(self, *, ngram_range: tuple[int, int] = (1, 2), min_df: int = 1, max_features: int | None = None):
@@ -121,7 +130,15 @@ def _calibration_folds(labels: list[str], wanted: int = 3) -> int:
 
 @register("tfidf-svm")
 class TfidfSVM(_SparseLinearMethod):
-    """TF-IDF + linear SVM, with probabilities from cross-validated Platt scaling."""
+    """TF-IDF + linear SVM, with probabilities from cross-validated Platt scaling.
+
+    Parameters
+    ----------
+    C
+        Inverse regularisation strength of the SVM.
+    class_weight
+        None or 'balanced' (classes weighted inversely to their frequency).
+    """
 
     search_space = {"C": {"low": 0.01, "high": 100.0, "log": True}, "ngram_range": NGRAM_CHOICES}
 
@@ -146,7 +163,15 @@ class TfidfSVM(_SparseLinearMethod):
 
 @register("tfidf-logreg")
 class TfidfLogReg(_SparseLinearMethod):
-    """TF-IDF + multinomial logistic regression: calibrated probabilities by construction."""
+    """TF-IDF + multinomial logistic regression: calibrated probabilities by construction.
+
+    Parameters
+    ----------
+    C
+        Inverse L2 regularisation strength of the logistic regression.
+    class_weight
+        None or 'balanced' (classes weighted inversely to their frequency).
+    """
 
     search_space = {"C": {"low": 0.1, "high": 1000.0, "log": True}, "ngram_range": NGRAM_CHOICES}
 
@@ -165,7 +190,13 @@ class TfidfLogReg(_SparseLinearMethod):
 
 @register("tfidf-nb")
 class TfidfNB(_SparseLinearMethod):
-    """TF-IDF + multinomial naive Bayes: the fastest baseline, strong with very little data."""
+    """TF-IDF + multinomial naive Bayes: the fastest baseline, strong with very little data.
+
+    Parameters
+    ----------
+    alpha
+        Additive (Laplace/Lidstone) smoothing of the term counts.
+    """
 
     search_space = {"alpha": {"low": 0.001, "high": 1.0, "log": True}, "ngram_range": NGRAM_CHOICES}
 
@@ -185,6 +216,13 @@ class NBSVM(_SparseLinearMethod):
 
     One-vs-rest: each class gets its own ratio vector r and a logistic regression on x ∘ r
     (the logistic variant is as accurate as the SVM and gives probabilities directly).
+
+    Parameters
+    ----------
+    C
+        Inverse L2 regularisation strength of each class's logistic regression.
+    alpha
+        Smoothing of the naive Bayes log-count ratios.
     """
 
     search_space = {"C": {"low": 0.1, "high": 100.0, "log": True}, "ngram_range": NGRAM_CHOICES}

@@ -48,6 +48,23 @@ class ZeroShot(Method):
     else from `readable_label`. The defaults were chosen on training splits (never test): the
     template beat the bare name on 3 of 4 datasets, and 256 tokens (MiniLM's training length)
     reads more of long articles than 128. `cache` is as in `probe`.
+
+    Parameters
+    ----------
+    model
+        The encoder: 'minilm' (bundled) or a local Hugging Face model folder.
+    templates
+        Sentences with a {} the label's description fills; a label is their mean embedding.
+    label_descriptions
+        {label: text} used instead of the readable label name; None for all names.
+    temperature
+        Softmax temperature over the cosine similarities.
+    max_length
+        Tokens read per text.
+    batch_size
+        Texts per encoder forward pass.
+    cache
+        Read and write the feature cache; False for texts that will not recur.
     """
 
     family = "pretrained"
