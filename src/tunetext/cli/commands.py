@@ -12,6 +12,7 @@ from rich.console import Console
 
 from tunetext.cli import BACKEND_HELP, TASK_HELP, app, friendly_errors
 from tunetext.cli.data import app as data_app
+from tunetext.cli import models  # noqa: F401  (registers `tunetext models`)
 
 console = Console()
 app.add_typer(data_app, name="data", help="List, inspect and fetch the bundled real datasets.")

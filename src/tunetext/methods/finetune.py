@@ -366,7 +366,8 @@ class FineTunePartial(FineTune):
 
 
 def _load_hf_classifier(path: str, classes: list[str] | None = None):
-    """`AutoModelForSequenceClassification` with SDPA attention; with `classes`, a fresh head for them.
+    """`AutoModelForSequenceClassification` (SDPA attention where the architecture has it); with `classes`,
+    a fresh head for them.
 
     Never runs code the folder ships. Without `classes` the folder is a model tunetext saved: safetensors only.
     """
@@ -380,8 +381,7 @@ def _load_hf_classifier(path: str, classes: list[str] | None = None):
     verbosity = logging.get_verbosity()
     logging.set_verbosity_error()  # the expected "classifier weights newly initialised" report is noise here
     try:
-        return AutoModelForSequenceClassification.from_pretrained(path, attn_implementation="sdpa",
-                                                                  trust_remote_code=False, **kwargs)
+        return AutoModelForSequenceClassification.from_pretrained(path, trust_remote_code=False, **kwargs)
     finally:
         logging.set_verbosity(verbosity)
 
