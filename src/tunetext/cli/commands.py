@@ -221,11 +221,11 @@ def methods(name: Optional[str] = typer.Argument(None, help="A method: show its 
     console.print(table)
 
 
-from tunetext.cli import deploy, tune  # noqa: E402,F401  (registers `serve`, `export` and `tune`)
 def _first_line(doc: str | None) -> str:
     return (doc or "").strip().split("\n")[0]
 
 
+from tunetext.cli import deploy, tune  # noqa: E402,F401  (registers `serve`, `export` and `tune`)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())
