@@ -70,6 +70,19 @@ def test_plan_collapses_sizes_that_cover_the_whole_training_set(real_slice):
     assert subsample(train, 4, seed=0).texts == small.texts and subsample(train, 4, seed=1).texts != small.texts
 
 
+def test_the_full_budget_plans_only_methods_that_learn_from_one_dataset(real_slice):
+    from tunetext.compare.plan import BUDGETS
+    from tunetext.errors import ConfigError
+    from tunetext.methods import get_method_class, list_methods
+
+    train = real_slice("trec6", "train", 120)
+    planned = {c.method for c in plan_cells(None, BUDGETS["full"], train, data="x")}
+    assert planned == {m for m in list_methods() if get_method_class(m).comparable}
+    assert "multitask" in list_methods() and "multitask" not in planned
+    with pytest.raises(ConfigError, match="methods=multitask: compare runs methods on one labeled dataset"):
+        plan_cells(["tfidf-nb", "multitask"], BUDGETS["fast"], train, data="x")
+
+
 def row(method, family, size, accuracy, seconds=1.0, n_train=100, reference=False):
     return {"method": method, "family": family, "size_per_class": size, "accuracy": accuracy, "seeds": 1,
             "n_train": n_train, "train_seconds": seconds, "predict_texts_per_second": 100.0, "size_mb": 1.0,

@@ -78,7 +78,12 @@ def plan_cells(
     Sizes that would take the whole training split anyway collapse into 'all'; methods that don't learn
     from labels (zero-shot, an untrained head) run once, at full size.
     """
-    methods = methods or [m for m in list_methods() if budget.every_method or get_method_class(m).in_fast_budget]
+    methods = methods or [m for m in list_methods() if get_method_class(m).comparable
+                          and (budget.every_method or get_method_class(m).in_fast_budget)]
+    unfit = [m for m in methods if not get_method_class(m).comparable]
+    if unfit:
+        raise ConfigError(f"methods={','.join(unfit)}: compare runs methods on one labeled dataset, which "
+                          f"{' and '.join(unfit)} cannot learn from; train it with its own command instead.")
     methods = sorted(methods, key=lambda m: FAMILY_ORDER.index(get_method_class(m).family))
     params = params or {}
     counts = np.unique(train.labels, return_counts=True)[1]

@@ -39,6 +39,9 @@ class Method(BaseEstimator):
     in_fast_budget: ClassVar[bool] = True
     """Whether `compare --budget fast` (the default) runs it; variants too costly for a 10-minute
     CPU comparison say False and still run with `--budget full` or by name in `--methods`."""
+    comparable: ClassVar[bool] = True
+    """False for a method that cannot learn from compare's one labeled dataset (multitask needs several):
+    compare never plans it, and refuses it by name."""
     reference_row: ClassVar[bool] = False
     """True for a method compare shows for scale, not as a contender (pretrained-head: the naive use of an
     encoder); the verdict reports its score apart and never picks it as the best of anything."""

@@ -97,7 +97,7 @@ class MultiTask(FineTune):
         The task whose head `classes_` and `predict_proba` answer for; None: they refuse, listing the tasks.
     """
 
-    in_fast_budget = False  # its training data is several labelled sets: compare's single dataset has one task
+    comparable = False  # its training data is several labelled sets: compare's single dataset has one task
     exports_onnx = False  # the traced module would be the softmax over every task's labels at once
 
     temperature: float = 1.0
