@@ -59,8 +59,9 @@ def verdict(rows: list[dict], metric: str, dataset: str, n_classes: int, paired:
     others = families - {FINE_TUNED}
     full = [r for r in rows if r["size_per_class"] is None]
     best = max(contenders(full), key=lambda r: r[metric])
+    leader = "the most accurate method is" if metric == "accuracy" else f"the best method by {metric} is"
     lines = [
-        f"On {dataset} ({int(best['n_train']):,} training texts, {n_classes} classes) the most accurate method is "
+        f"On {dataset} ({int(best['n_train']):,} training texts, {n_classes} classes) {leader} "
         f"**{best['method']}**: {metric} {best[metric]:.3f}."
     ]
     ft, other = _best(rows, metric, {FINE_TUNED}, None), _best(rows, metric, others, None)
@@ -70,15 +71,16 @@ def verdict(rows: list[dict], metric: str, dataset: str, n_classes: int, paired:
         if paired:
             p = paired["p_value"]
             significance = f" (McNemar p = {p:.3g}: {'a real difference' if p < 0.05 else 'not significant at 5%'})"
-        direction = "beats" if gap > 0 else "trails"
+        direction = {1: "beats", 0: "is level with", -1: "trails"}[_direction(gap)]
+        by = "" if _direction(gap) == 0 else f" by {abs(gap):.1f} points"
         lines.append(
-            f"Fine-tuning ({ft['method']}) {direction} the best method without fine-tuning ({other['method']}) "
-            f"by {abs(gap):.1f} points on the full training set{significance}."
+            f"Fine-tuning ({ft['method']}) {direction} the best method without fine-tuning ({other['method']})"
+            f"{by} on the full training set{significance}."
         )
         lines.append(_crossover_sentence(rows, metric, others))
         lines.append(
             f"Cost: {ft['method']} trained in {ft['train_seconds']:.1f} s against {other['train_seconds']:.1f} s for "
-            f"{other['method']} ({ft['train_seconds'] / max(other['train_seconds'], 1e-6):.0f}× the time), predicts "
+            f"{other['method']} ({_times(ft, other)} the time), predicts "
             f"{ft['predict_texts_per_second']:,.0f} texts/s against {other['predict_texts_per_second']:,.0f}, and "
             f"takes {ft['size_mb']:.1f} MB on disk against {other['size_mb']:.1f} MB."
         )
@@ -117,12 +119,53 @@ def _crossover_sentence(rows: list[dict], metric: str, others: set[str]) -> str:
     )
 
 
+def _direction(gap: float) -> int:
+    """1 when fine-tuning is ahead, -1 behind, 0 when the gap rounds to 0.0 points as printed."""
+    return 0 if abs(gap) < 0.05 else (1 if gap > 0 else -1)
+
+
+def _times(ft: dict, other: dict) -> str:
+    """Fine-tuning's training time relative to the other method's: "366×", or "1/3 of" when it was faster."""
+    ratio = ft["train_seconds"] / max(other["train_seconds"], 1e-6)
+    return f"{ratio:.0f}×" if ratio >= 1 else f"1/{1 / max(ratio, 1e-6):.0f} of"
+
+
 def _recommendation(ft: dict, other: dict, metric: str, paired: dict | None) -> str:
+    """Ship fine-tuning only for a significant lead of at least a point; otherwise say why not, for a lead
+    too small or not significant, a tie, and a loss (where the other method is better, and cheaper if it is)."""
     gap = _points(ft[metric], other[metric])
     significant = paired is None or paired["p_value"] < 0.05
-    if gap >= 1.0 and significant:
+    cost = f"{_times(ft, other)} the training time"
+    if _direction(gap) > 0 and gap >= 1.0 and significant:
         return f"**Ship {ft['method']}** if {gap:.1f} points are worth its training and serving cost; otherwise {other['method']}."
-    return (
-        f"**Ship {other['method']}**: fine-tuning's {gap:+.1f} points are within noise or too small to pay for "
-        f"{ft['train_seconds'] / max(other['train_seconds'], 1e-6):.0f}× the training time."
-    )
+    if _direction(gap) > 0 and not significant:
+        return (f"**Ship {other['method']}**: fine-tuning's {gap:.1f}-point lead is not significant at 5% "
+                f"(McNemar p = {paired['p_value']:.3g}) and costs {cost}.")
+    if _direction(gap) > 0:
+        return f"**Ship {other['method']}**: fine-tuning's {gap:.1f}-point lead is too small to pay for {cost}."
+    if _direction(gap) == 0:
+        return f"**Ship {other['method']}**: fine-tuning scores the same {metric} for {cost}."
+    noise = "" if significant else " (not significant at 5%)"
+    cheaper = ("better and cheaper" if other["train_seconds"] <= ft["train_seconds"]
+               else f"better, though slower to train (fine-tuning takes {cost})")
+    return (f"**Ship {other['method']}**: fine-tuning ({ft['method']}) trails it by {-gap:.1f} points of "
+            f"{metric}{noise}; {other['method']} is {cheaper}.")
+
+
+MATERIAL_ECE = 0.02
+"""Leaders whose expected calibration errors differ by at least this much get a calibration sentence."""
+
+
+def calibration_sentence(leaders: list[dict]) -> str | None:
+    """One sentence when the leading methods' probabilities differ materially in honesty (ECE), else None.
+
+    `leaders` are metrics dictionaries (compare's full-size cells) with `method` and `ece`.
+    """
+    if len(leaders) < 2:
+        return None
+    best, worst = min(leaders, key=lambda r: r["ece"]), max(leaders, key=lambda r: r["ece"])
+    if worst["ece"] - best["ece"] < MATERIAL_ECE:
+        return None
+    return (f"Calibration: {best['method']}'s probabilities are the most honest of the leaders (expected calibration "
+            f"error {best['ece']:.3f}, against {worst['ece']:.3f} for {worst['method']}): prefer it where decisions "
+            "use probability thresholds (see the reliability diagram).")
