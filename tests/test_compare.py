@@ -33,17 +33,17 @@ def test_report_is_complete_and_a_rerun_reuses_every_cell(splits, tmp_path, tiny
     at_most_8 = sum(min(8, n) for n in np.unique(splits.train.labels, return_counts=True)[1])
     assert {c["n_train"] for c in results["cells"] if c["size_per_class"] == 8} == {at_most_8}
     rows = list(csv.DictReader((tmp_path / "results.csv").open()))
-    assert len(rows) == len(results["cells"]) and {"accuracy", "train_seconds", "size_mb"} <= set(rows[0])
+    assert len(rows) == len(results["cells"]) and {"accuracy", "ece", "brier", "train_seconds", "size_mb"} <= set(rows[0])
     assert results["verdict"] == summary["verdict"] and results["paired_test"]["first"] == "finetune"
 
-    for name in ("learning_curves", "pareto", "confusion_best", "per_class_f1"):
+    for name in ("learning_curves", "pareto", "confusion_best", "per_class_f1", "reliability"):
         png = tmp_path / f"{name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert matplotlib.image.imread(png).shape[0] > 100
     md = (tmp_path / "report.md").read_text()
     assert "## Verdict" in md and "| tfidf-svm |" in md and "![Learning curves](learning_curves.png)" in md
     html = (tmp_path / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 4 and "<table>" in html
+    assert html.count("data:image/png;base64,") == 5 and "<table>" in html
 
     seen = []
     run_comparison(splits, out=tmp_path, methods=methods, budget=budget, params=params,

@@ -13,7 +13,7 @@ from tunetext.compare.plan import BUDGETS, Budget, Cell, plan_cells
 from tunetext.compare.report import curve_table, summary_table, write_report
 from tunetext.compare.runner import claim_report_dir, run_cells
 from tunetext.compare.statistics import METRICS, aggregate, bootstrap_interval, mcnemar
-from tunetext.compare.verdict import FINE_TUNED, contenders, verdict
+from tunetext.compare.verdict import FINE_TUNED, calibration_sentence, contenders, verdict
 from tunetext.data import load_splits
 from tunetext.data.dataset import DatasetSplits
 from tunetext.errors import ConfigError
@@ -55,6 +55,9 @@ def run_comparison(
     paired = _paired_test(rows, first_full, true_index, metric)
 
     lines = verdict(rows, metric, splits.name, len(classes), paired)
+    leaders = _leaders(rows, first_full, metric)
+    if sentence := calibration_sentence(leaders):
+        lines.append(sentence)
     best = max((r for r in contenders(rows) if r["size_per_class"] is None), key=lambda r: r[metric])
     figures = [
         ("Learning curves", plots.learning_curves(rows, metric, out / "learning_curves.png")),
@@ -64,6 +67,9 @@ def run_comparison(
                          f"{best['method']} on {splits.name} (test)", out / "confusion_best.png")),
         ("F1 per class", plots.per_class_f1(_best_per_family(rows, first_full, metric), out / "per_class_f1.png")),
     ]
+    if leaders:
+        figures.append(("Reliability diagram (are the probabilities honest?)",
+                        plots.reliability({r["method"]: r["reliability"] for r in leaders}, out / "reliability.png")))
     for name, series in _diagnostics(first_full).items():
         path = out / f"diagnostic-{re.sub(r'[^A-Za-z0-9_-]', '_', name)}.png"  # a file name, whatever the key
         figures.append((next(iter(series.values()))["title"], plots.diagnostic(series, path)))
@@ -102,6 +108,12 @@ def _best_per_family(rows: list[dict], first_full: dict, metric: str) -> dict[st
         if r["size_per_class"] is None and (r["family"] not in best or r[metric] > best[r["family"]][metric]):
             best[r["family"]] = r
     return {r["method"]: first_full[r["method"]]["per_class"] for r in best.values()}
+
+
+def _leaders(rows: list[dict], first_full: dict, metric: str, n: int = 3) -> list[dict]:
+    """The full-size cells of the `n` best contenders, for calibration (cells saved before it existed have none)."""
+    full = sorted((r for r in contenders(rows) if r["size_per_class"] is None), key=lambda r: -r[metric])
+    return [first_full[r["method"]] for r in full[:n] if "ece" in first_full.get(r["method"], {})]
 
 
 def _diagnostics(first_full: dict[str, dict]) -> dict[str, dict[str, dict]]:

@@ -127,3 +127,21 @@ def diagnostic(series: dict[str, dict], path: Path) -> Path:
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     return _save(fig, path)
+
+
+def reliability(tables: dict[str, dict], path: Path) -> Path:
+    """Reliability diagram: accuracy against mean confidence per confidence bin, one line per method (the
+    `reliability` tables of the metrics); the diagonal is perfect calibration, below it over-confidence."""
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    ax.plot([0, 1], [0, 1], "k:", alpha=0.6, label="perfectly calibrated")
+    for method, table in tables.items():
+        filled = [(p, a) for p, a, c in zip(table["confidence"], table["accuracy"], table["count"]) if c]
+        ax.plot(*zip(*filled), marker="o", label=method)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("confidence (top-class probability, bin mean)")
+    ax.set_ylabel("accuracy in the bin")
+    ax.set_title("Reliability of the leading methods (full training set)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    return _save(fig, path)

@@ -11,8 +11,8 @@ from pathlib import Path
 from tunetext.io import atomic_path, write_json
 
 SCALARS = ("method", "family", "size_per_class", "seed", "n_train", "accuracy", "f1_macro", "precision_macro",
-           "recall_macro", "f1_weighted", "log_loss", "train_seconds", "predict_texts_per_second", "peak_memory_mb",
-           "size_mb")
+           "recall_macro", "f1_weighted", "log_loss", "ece", "brier", "train_seconds", "predict_texts_per_second",
+           "peak_memory_mb", "size_mb")
 
 
 def _fmt_size(size) -> str:

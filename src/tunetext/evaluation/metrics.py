@@ -14,6 +14,7 @@ from sklearn.metrics import (
 )
 
 from tunetext.data.dataset import Text
+from tunetext.evaluation.calibration import calibration_metrics
 
 DENSE_CONFUSION_MAX_CLASSES = 50
 """Above this many classes the confusion matrix is stored sparsely: a dense one grows with the square of
@@ -31,7 +32,8 @@ def evaluate(
     n_errors: int = 10,
 ) -> dict:
     """Accuracy, precision/recall/F1 (macro, weighted, and binary for two classes), log-loss,
-    per-class report, confusion matrix and — given `texts` — the most confidently wrong examples.
+    calibration (`ece`, `brier`, `reliability`: see `evaluation.calibration`), per-class report, confusion
+    matrix and — given `texts` — the most confidently wrong examples.
 
     Macro and weighted averages are over the classes present in `labels` (listed in `averaged_over`),
     as scikit-learn's `labels=` does: a class the data has no example of cannot be measured, and
@@ -72,6 +74,8 @@ def evaluate(
         )
         result |= {"positive_label": positive, "precision": float(p), "recall": float(r), "f1": float(f)}
     result["log_loss"] = float(log_loss(labels, proba, labels=classes))
+    index = {c: i for i, c in enumerate(classes)}
+    result |= calibration_metrics(proba, np.asarray([index[label] for label in labels]))
     p, r, f, support = precision_recall_fscore_support(labels, predicted, labels=classes, zero_division=0)
     result["per_class"] = {
         c: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(support[i])}

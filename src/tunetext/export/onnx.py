@@ -65,7 +65,7 @@ def export_onnx(model_dir: str | Path, *, quantize: str | None = None, sample_te
     model_dir = Path(model_dir)
     check_output_dir(model_dir / EXPORT_DIR, markers=(EXPORT_FILE,))  # before the model is loaded and traced
     method = _load_exportable(model_dir)
-    model, tokenizer, max_length = method.onnx_parts()
+    model, tokenizer, max_length, temperature = method.onnx_parts()
     texts = list(sample_texts) if sample_texts else list(SAMPLE_TEXTS)
     ids = tokenize(tokenizer, texts, max_length)
     pad_id = tokenizer.pad_token_id
@@ -94,6 +94,7 @@ def export_onnx(model_dir: str | Path, *, quantize: str | None = None, sample_te
             "method": method.name,
             "classes": method.classes_.tolist(),
             "max_length": max_length,
+            "temperature": temperature,  # OnnxClassifier divides the graph's logits by it, as the method does
             "opset": OPSET,
             "versions": {"tunetext": __version__, "torch": torch.__version__, "onnx": onnx.__version__,
                          "onnxruntime": onnxruntime.__version__},
@@ -107,11 +108,13 @@ class OnnxClassifier:
 
     backend = "onnx"
 
-    def __init__(self, model_path: str | Path, tokenizer, *, classes: Sequence[str], max_length: int, batch_size: int = 32):
+    def __init__(self, model_path: str | Path, tokenizer, *, classes: Sequence[str], max_length: int,
+                 temperature: float = 1.0, batch_size: int = 32):
         self.session_ = _session(model_path)
         self.tokenizer_ = tokenizer
         self.classes_ = np.array(classes, dtype=object)
         self.max_length_ = max_length
+        self.temperature_ = temperature
         self.batch_size = batch_size
 
     @classmethod
@@ -125,6 +128,7 @@ class OnnxClassifier:
         try:
             meta = read_json(meta_path)
             file, files, classes, max_length = file or meta["model"], meta["files"], meta["classes"], meta["max_length"]
+            temperature = float(meta.get("temperature", 1.0))  # exports made before temperature scaling have none
         except (ValueError, KeyError, TypeError) as exc:  # not JSON, or not the shape export_onnx writes
             raise ModelError(f"{meta_path} is damaged ({type(exc).__name__}: {exc}). {fix}") from None
         if file not in files:
@@ -134,7 +138,7 @@ class OnnxClassifier:
             raise ModelError(f"{path} is missing from the export. {fix}")
         tokenizer = load_tokenizer(str(model_dir))
         try:
-            return cls(path, tokenizer, classes=classes, max_length=max_length)
+            return cls(path, tokenizer, classes=classes, max_length=max_length, temperature=temperature)
         except TunetextError:
             raise
         except Exception as exc:  # onnxruntime's InvalidProtobuf / Fail for a truncated or garbled file
@@ -145,7 +149,8 @@ class OnnxClassifier:
         if not texts:
             return np.zeros((0, len(self.classes_)), dtype=np.float32)
         ids = tokenize(self.tokenizer_, texts, self.max_length_)
-        return _softmax(_logits(_SessionModule(self.session_), ids, self.tokenizer_.pad_token_id, self.batch_size))
+        logits = _logits(_SessionModule(self.session_), ids, self.tokenizer_.pad_token_id, self.batch_size)
+        return _softmax(logits / self.temperature_)
 
 
 class _SessionModule(torch.nn.Module):

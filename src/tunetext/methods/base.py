@@ -196,11 +196,13 @@ class Series:
 
 class OnnxParts(NamedTuple):
     """What `export_onnx` traces: a module from `(input_ids, attention_mask)` to logits over `classes_`, the
-    tokenizer that makes its ids (saved in the model folder too) and the length texts are truncated to."""
+    tokenizer that makes its ids (saved in the model folder too), the length texts are truncated to, and the
+    temperature the logits are divided by before the softmax (temperature scaling; 1 for none)."""
 
     module: Any
     tokenizer: Any
     max_length: int
+    temperature: float = 1.0
 
 
 def describe_params(method_cls: type[Method]) -> list[tuple[str, Any, str]]:

@@ -2,7 +2,8 @@
 
 The head is Hugging Face's own (`BertForSequenceClassification`: pooler on [CLS], dropout, linear), so the
 saved folder is a plain Hugging Face model: `AutoModelForSequenceClassification.from_pretrained(dir)` gives
-tunetext's probabilities (exactly with `precision="fp32"`, up to bf16 rounding otherwise). `pooling="mean"`
+tunetext's logits (exactly with `precision="fp32"`, up to bf16 rounding otherwise); tunetext's probabilities are
+their softmax after dividing by the `temperature` in tunetext.json (1 unless `calibrate` kept one). `pooling="mean"`
 feeds the mean of the token vectors to the same linear layer instead; that forward is tunetext's only,
 so plain transformers would read such a folder with the (unused, untrained) pooler — load it with tunetext.
 
@@ -40,6 +41,7 @@ from tunetext.encoders import (
     tokenize,
 )
 from tunetext.errors import ConfigError
+from tunetext.evaluation.calibration import choose_temperature
 from tunetext.io import read_json
 from tunetext.methods.base import METADATA_FILE, Method, OnnxParts
 from tunetext.methods.registry import register
@@ -48,6 +50,7 @@ from tunetext.training.loop import Encoded, precision_context, predict_logits, t
 from tunetext.training.mlm import AdaptConfig, adapted_encoder
 
 POOLINGS = ("cls", "mean")
+CALIBRATIONS = ("auto", "none")
 C = TypeVar("C")
 
 
@@ -153,6 +156,9 @@ class FineTune(Method):
         Masked-LM steps on the training texts (or adapt_texts) before fine-tuning; 0 skips it.
     adapt_texts
         A file of unlabeled in-domain texts for the masked-LM adaptation.
+    calibrate
+        'auto' fits a softmax temperature on the validation set (when fit has one) and keeps it if it lowers the
+        validation ECE (honest probabilities; labels never change); 'none' keeps the raw softmax.
     """
 
     family = "fine-tuned"
@@ -200,6 +206,7 @@ class FineTune(Method):
     domain_tokens: bool = False
     adapt_mlm_steps: int = 0
     adapt_texts: str | None = None
+    calibrate: str = "auto"
 
     def fit(self, texts: Sequence[Text], labels: Sequence[Any], *, validation: LabeledTexts | None = None) -> "FineTune":
         """As `Method.fit`; a resumed run adds the training time its checkpoint recorded, so `train_seconds_`
@@ -228,6 +235,9 @@ class FineTune(Method):
         if self.adapt_texts is not None and not Path(self.adapt_texts).is_file():
             raise ConfigError(f"adapt_texts={self.adapt_texts!r} is not a file; pass a .txt file (one text a line) "
                               "or a table with a text column.")
+        if self.calibrate not in CALIBRATIONS:
+            raise ConfigError(f"calibrate={self.calibrate!r}; use 'auto' (temperature scaling on the validation set) "
+                              "or 'none'.")
         if not (self.class_weight is None or self.class_weight == "balanced" or isinstance(self.class_weight, dict)):
             raise ConfigError(f"class_weight={self.class_weight!r}; use None, 'balanced' or a dict {{label: weight}}.")
 
@@ -293,14 +303,23 @@ class FineTune(Method):
         self.best_step_ = state.best_step
         self.steps_ = state.step
         self.resumed_seconds_ = state.resumed_seconds
+        self.temperature_ = self._fit_temperature(val)
+
+    def _fit_temperature(self, val: Encoded | None) -> float:
+        """Temperature scaling on the validation set early stopping used (1: none). Without one nothing is
+        fitted: never on test, and compare's subsampled cells get no validation set."""
+        if self.calibrate == "none" or val is None:
+            return 1.0
+        return choose_temperature(self._logits(val.ids), val.labels)
+
+    def _logits(self, ids: list[list[int]]) -> np.ndarray:
+        device = next(self.model_.parameters()).device
+        return predict_logits(self.model_, ids, batch_size=self.eval_batch_size, pad_id=self.tokenizer_.pad_token_id,
+                              autocast=precision_context(self.precision, device), device=device)
 
     def _predict_proba(self, texts: list[Text]) -> np.ndarray:
-        device = next(self.model_.parameters()).device
-        logits = predict_logits(
-            self.model_, tokenize(self.tokenizer_, texts, self.max_length_), batch_size=self.eval_batch_size,
-            pad_id=self.tokenizer_.pad_token_id, autocast=precision_context(self.precision, device), device=device,
-        )
-        return torch.softmax(torch.from_numpy(logits), dim=1).numpy()
+        logits = self._logits(tokenize(self.tokenizer_, texts, self.max_length_))
+        return torch.softmax(torch.from_numpy(logits) / self.temperature_, dim=1).numpy()
 
     def _save_state(self, directory: Path) -> None:
         self.model_.hf.save_pretrained(directory)
@@ -308,17 +327,19 @@ class FineTune(Method):
 
     def _load_state(self, directory: Path) -> None:
         configure_threads()
-        self.max_length_ = read_json(directory / METADATA_FILE)["max_length"]
+        meta = read_json(directory / METADATA_FILE)
+        self.max_length_ = meta["max_length"]
+        self.temperature_ = meta.get("temperature", 1.0)  # saved before calibration existed: none
         self.tokenizer_ = load_tokenizer(str(directory))
         device = "cuda" if torch.cuda.is_available() else "cpu"
         self.model_ = self._load_model(str(directory)).to(device).eval()
 
     def _metadata(self) -> dict:
-        return {**super()._metadata(), "max_length": self.max_length_}
+        return {**super()._metadata(), "max_length": self.max_length_, "temperature": self.temperature_}
 
     def onnx_parts(self) -> OnnxParts:
-        """The module from token ids to logits (any head, FineText's too), its tokenizer and max length."""
-        return OnnxParts(self.model_, self.tokenizer_, self.max_length_)
+        """The module from token ids to logits (any head, FineText's too), its tokenizer, max length and temperature."""
+        return OnnxParts(self.model_, self.tokenizer_, self.max_length_, self.temperature_)
 
     # ---- what subclasses change (the head, the loss) ---------------------------------------------
     def _build_model(self, path: str) -> torch.nn.Module:
