@@ -1,0 +1,132 @@
+"""fastText (Joulin et al. 2017): averaged word and word-bigram embeddings into a softmax, the fast peer of TF-IDF.
+
+Training runs in a fresh Python process. The `fasttext-numpy2` wheel reads heap memory it never initialised
+while training (measured: the same seed gives another model after a `predict` or `load_model` in the same
+process, and sometimes "Encountered NaN" at a small learning rate); a new process starts on zeroed pages, and
+there the same seed gave the same model every time. Prediction from a loaded model was stable either way.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from tunetext.data.dataset import LabeledTexts, Text
+from tunetext.errors import ConfigError
+from tunetext.methods.base import Method
+from tunetext.methods.registry import register
+from tunetext.methods.tfidf import join_pair
+
+MODEL_FILE = "fasttext.bin"
+LABEL_PREFIX = "__label__"
+_PUNCTUATION = re.compile(r"""([.!?,;:'"/()])""")  # not [ ]: join_pair's [SEP] stays one token
+_TRAIN = "import json, sys, fasttext; a = json.loads(sys.argv[1]); fasttext.train_supervised(**a['args']).save_model(a['out'])"
+"""What the training process runs: fastText's own trainer, then its own binary format (numbers, not code)."""
+
+
+def _import_fasttext():
+    try:
+        import fasttext
+    except ImportError:
+        from tunetext.export.onnx import MissingExtraError
+
+        raise MissingExtraError("the fasttext method needs fasttext-numpy2: pip install tunetext[fasttext]") from None
+    return fasttext
+
+
+def fasttext_line(text: Text) -> str:
+    """One line of fastText input: it splits on whitespace only, so punctuation is split off and case folded
+    (as fastText's own classification tutorial does), and a newline, which ends a fastText example, is a space."""
+    return " ".join(_PUNCTUATION.sub(r" \1 ", join_pair(text).lower()).split())
+
+
+@register("fasttext")
+class FastText(Method):
+    """fastText supervised classifier: a linear softmax over the mean of word and n-gram embeddings.
+
+    Trains on one thread so a seed fixes the model (fastText's Hogwild threads race); that costs little on
+    small data (about a second for 5,000 short texts) and scales linearly with the text count. Word n-grams
+    are hashed into `bucket` rows: fastText's default of 2,000,000 makes an 800 MB model at dim 100, the
+    default here about 5 MB.
+
+    Parameters
+    ----------
+    lr
+        Initial learning rate, decayed linearly to 0; too high diverges ("Encountered NaN").
+    epoch
+        Passes over the training texts.
+    dim
+        Size of the word and n-gram embeddings.
+    word_ngrams
+        Longest word n-gram embedded (2: words and bigrams).
+    bucket
+        Hash buckets shared by all word n-grams longer than 1; the model's size grows as bucket * dim.
+    min_count
+        Ignore words seen in fewer training texts than this.
+    seed
+        Seed of fastText's random initialisation and sampling.
+    """
+
+    search_space = {
+        "lr": {"low": 0.05, "high": 1.0, "log": True},
+        "epoch": {"low": 5, "high": 50},
+        "word_ngrams": [1, 2, 3],
+    }
+
+    def __init__(self, *, lr: float = 0.2, epoch: int = 25, dim: int = 50, word_ngrams: int = 2,
+                 bucket: int = 20_000, min_count: int = 1, seed: int = 0):
+        self.lr = lr
+        self.epoch = epoch
+        self.dim = dim
+        self.word_ngrams = word_ngrams
+        self.bucket = bucket
+        self.min_count = min_count
+        self.seed = seed
+
+    def _check_params(self) -> None:
+        if not self.lr > 0:
+            raise ConfigError(f"lr={self.lr!r} must be > 0 (0.1 to 1.0 is usual for fastText).")
+        for name, low in {"epoch": 1, "dim": 1, "word_ngrams": 1, "bucket": 1, "min_count": 1}.items():
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or value < low:
+                raise ConfigError(f"{name}={value!r} must be an integer >= {low}.")
+
+    def _fit(self, texts: list[Text], labels: list[str], validation: LabeledTexts | None) -> None:
+        fasttext = _import_fasttext()
+        index = {label: i for i, label in enumerate(self.classes_)}
+        with tempfile.TemporaryDirectory(prefix="tunetext-fasttext-") as tmp:
+            train, out = Path(tmp) / "train.txt", Path(tmp) / MODEL_FILE
+            # Labels are written as their index in classes_: any label string (spaces, unicode) survives.
+            train.write_text("".join(f"{LABEL_PREFIX}{index[y]} {fasttext_line(x)}\n" for x, y in zip(texts, labels)),
+                             encoding="utf-8")
+            args = {"input": str(train), "lr": self.lr, "epoch": self.epoch, "dim": self.dim,
+                    "wordNgrams": self.word_ngrams, "bucket": self.bucket, "minCount": self.min_count,
+                    "seed": self.seed, "thread": 1, "verbose": 0, "label": LABEL_PREFIX}
+            done = subprocess.run([sys.executable, "-c", _TRAIN, json.dumps({"args": args, "out": str(out)})],
+                                  capture_output=True, text=True)
+            if done.returncode != 0:
+                detail = (done.stderr.strip().splitlines() or ["no message"])[-1]
+                if "NaN" in detail:
+                    raise ConfigError(f"fastText diverged with lr={self.lr!r} ({detail}); lower lr (0.1 is fastText's own default).")
+                raise RuntimeError(f"fastText training failed: {detail}")
+            self.model_ = fasttext.load_model(str(out))
+
+    def _predict_proba(self, texts: list[Text]) -> np.ndarray:
+        # k=-1: every label, sorted by probability per text; scatter each back to its classes_ column.
+        labels, probs = self.model_.predict([fasttext_line(t) for t in texts], k=-1, threshold=0.0)
+        columns = np.array([[int(label[len(LABEL_PREFIX):]) for label in row] for row in labels])
+        proba = np.zeros((len(texts), len(self.classes_)), dtype=np.float32)
+        np.put_along_axis(proba, columns, np.asarray(probs, dtype=np.float32), axis=1)
+        return proba
+
+    def _save_state(self, directory: Path) -> None:
+        self.model_.save_model(str(directory / MODEL_FILE))
+
+    def _load_state(self, directory: Path) -> None:
+        self.model_ = _import_fasttext().load_model(str(directory / MODEL_FILE))
