@@ -56,10 +56,11 @@ class PretrainedHead(Method):
 
         path = encoders.resolve_model_path(self.model)
         encoders.configure_threads()
-        with torch.random.fork_rng():  # seed the head without disturbing the caller's RNG
+        with torch.random.fork_rng(), encoders.quiet_loading():  # seed the head without disturbing the caller's RNG
             torch.manual_seed(self.seed)
             self.model_, info = AutoModelForSequenceClassification.from_pretrained(
-                path, num_labels=len(self.classes_), output_loading_info=True, trust_remote_code=False
+                path, num_labels=len(self.classes_), output_loading_info=True, trust_remote_code=False,
+                local_files_only=True,
             )
         self.model_.eval()
         self.tokenizer_ = encoders.load_tokenizer(path)
