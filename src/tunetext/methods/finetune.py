@@ -36,6 +36,7 @@ from tunetext.encoders import (
     configure_threads,
     load_tokenizer,
     mean_pool,
+    quiet_loading,
     resolve_model_path,
     set_dropout,
     tokenize,
@@ -393,18 +394,14 @@ def _load_hf_classifier(path: str, classes: list[str] | None = None):
     Never runs code the folder ships. Without `classes` the folder is a model tunetext saved: safetensors only.
     """
     from transformers import AutoModelForSequenceClassification
-    from transformers.utils import logging
 
     kwargs = {"use_safetensors": True}
     if classes is not None:  # an encoder, which may come as pytorch_model.bin (read with weights_only=True)
         kwargs = {"num_labels": len(classes), "id2label": dict(enumerate(classes)),
                   "label2id": {label: i for i, label in enumerate(classes)}}
-    verbosity = logging.get_verbosity()
-    logging.set_verbosity_error()  # the expected "classifier weights newly initialised" report is noise here
-    try:
-        return AutoModelForSequenceClassification.from_pretrained(path, trust_remote_code=False, **kwargs)
-    finally:
-        logging.set_verbosity(verbosity)
+    with quiet_loading():  # the expected "classifier weights newly initialised" report is noise here
+        return AutoModelForSequenceClassification.from_pretrained(path, trust_remote_code=False,
+                                                                  local_files_only=True, **kwargs)
 
 
 def _class_weights(class_weight, labels: np.ndarray, classes: list[str]) -> torch.Tensor | None:
