@@ -210,6 +210,35 @@ def compare(
                           on_cell=on_cell, **load_options)
 
 
+def audit(
+    data: str | os.PathLike,
+    *,
+    out: str | os.PathLike = "audit-report",
+    methods: str | Sequence[str] | None = None,
+    folds: int = 5,
+    seed: int = 0,
+    overwrite: bool = False,
+    **load_options,
+) -> dict:
+    """Rank the likely label errors of `data` (a file: every row; a catalog name or folder: its train split)
+    and write audit.csv/.md/.html/.json to `out`; returns the summary (see `tunetext.audit.audit_labels`).
+
+    `methods`: names (a list or "a,b"; default tfidf-logreg and probe) whose out-of-fold probabilities are averaged.
+    """
+    from tunetext.audit import DEFAULT_METHODS, audit_labels, check_audit_dir, write_audit
+    from tunetext.data import load_splits
+    from tunetext.data.loading import load_labeled
+
+    out = check_audit_dir(out, inputs=paths_used(data, config=None, params={}), overwrite=overwrite)
+    names = [name.strip() for name in methods.split(",")] if isinstance(methods, str) else methods
+    if Path(data).is_file():
+        labeled = load_labeled(data, **load_options)
+    else:
+        labeled = load_splits(data, **load_options).train
+    result = audit_labels(labeled, methods=names or DEFAULT_METHODS, folds=folds, seed=seed)
+    return write_audit(result, out, overwrite=overwrite)
+
+
 def export(
     model_dir: str | os.PathLike,
     *,

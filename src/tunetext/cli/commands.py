@@ -226,6 +226,7 @@ def _first_line(doc: str | None) -> str:
 
 
 from tunetext.cli import deploy, tune  # noqa: E402,F401  (registers `serve`, `export` and `tune`)
+from tunetext.cli import audit  # noqa: E402,F401  (registers `audit`)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())
