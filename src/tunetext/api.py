@@ -65,16 +65,19 @@ def train(
     text_pair_column: str | None = None,
     drop_empty: bool = False,
     overwrite: bool = False,
+    metric: str | None = None,
     console=None,
 ) -> dict:
     """Fit `method` on `data`'s train split, evaluate on its test split, save the model and metrics.json to `out`.
 
     Returns the metrics. `augment` ("eda" or "mlm") adds `augment_ratio` changed copies per training
     example, to the training split only. `out` is checked before any work (see `Method.save` for when
-    an existing folder is replaced); `seed` drives the split and the augmentation.
+    an existing folder is replaced); `seed` drives the split and the augmentation. `metric` is the headline
+    metric (recorded as metrics["metric"], with why in "metric_reason"); None chooses from the training labels.
     """
     from tunetext.data import load_splits
     from tunetext.evaluation.experiment import fit_and_evaluate
+    from tunetext.evaluation.skew import choose_metric
     from tunetext.io import write_json
     from tunetext.methods import make_method
     from tunetext.methods.base import check_model_dir
@@ -83,6 +86,7 @@ def train(
     out = check_model_dir(out, inputs=paths_used(data, config=config, params=params), overwrite=overwrite)
     splits = load_splits(data, text_column=text_column, label_column=label_column,
                          text_pair_column=text_pair_column, drop_empty=drop_empty, seed=seed)
+    headline = choose_metric(splits.train.labels, metric)  # before training: a wrong metric fails fast
     estimator = make_method(method, **params)
     train_data = splits.train
     if augment is not None:
@@ -97,6 +101,7 @@ def train(
         metrics, _ = fit_and_evaluate(estimator, train_data, splits.test, validation=splits.validation,
                                       save_to=out if main_process else None, overwrite=overwrite)
     metrics["data"] = splits.name
+    metrics["metric"], metrics["metric_reason"] = headline
     if main_process:
         write_json(out / "metrics.json", metrics)
     return metrics
@@ -181,7 +186,7 @@ def compare(
     methods: str | Sequence[str] | None = None,
     budget: str = "fast",
     sizes: str | Sequence[int | None] | None = None,
-    metric: str = "accuracy",
+    metric: str | None = None,
     params: dict[str, Any] | None = None,
     model: str | None = None,
     on_cell: Callable | None = None,

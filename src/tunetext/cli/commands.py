@@ -57,6 +57,8 @@ def train(
     augment: Optional[str] = typer.Option(None, help="Augment the training split (never validation or test): "
                                           "eda (word edits with embedding-neighbour synonyms) or mlm (masked-LM replacement)."),
     augment_ratio: float = typer.Option(1.0, help="With --augment: new examples per training example."),
+    metric: Optional[str] = typer.Option(None, help="Headline metric, accuracy or f1_macro (default: f1_macro when "
+                                         "the training labels are skewed, else accuracy)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace --out even if it holds files tunetext did not "
                                    "write (never the current folder, a file, or a folder holding the input)."),
 ) -> None:
@@ -83,7 +85,8 @@ def train(
         raise typer.BadParameter("pass --data PATH|DATASET, or --task NAME=PATH|DATASET twice or more for multi-task.")
     metrics = api.train(data, out=out, method=method, params=params, config=config, augment=augment,
                         augment_ratio=augment_ratio, seed=seed, text_column=text_column, label_column=label_column,
-                        text_pair_column=text_pair_column, drop_empty=drop_empty, overwrite=overwrite, console=console)
+                        text_pair_column=text_pair_column, drop_empty=drop_empty, overwrite=overwrite, metric=metric,
+                        console=console)
     if not api.is_main_process():
         return
     console.print(metrics_table(metrics), per_class_table(metrics))
@@ -162,7 +165,8 @@ def compare(
     methods: Optional[str] = typer.Option(None, help="Comma-separated method names (default: the budget's: fast runs the main ones, full every registered method)."),
     budget: str = typer.Option("fast", help="fast: sizes 16/64/256/all per class, 3 seeds on subsamples; full: adds 1024, 5 and 3 seeds."),
     sizes: Optional[str] = typer.Option(None, help="Override the budget's examples per class, e.g. 16,64,all."),
-    metric: str = typer.Option("accuracy", help="accuracy or f1_macro: ranks methods and drives the verdict."),
+    metric: Optional[str] = typer.Option(None, help="accuracy or f1_macro: ranks methods and drives the verdict "
+                                         "(default: f1_macro when the training labels are skewed, else accuracy)."),
     out: Path = typer.Option(Path("compare-report"), "--out", "-o", help="Report directory; rerunning resumes from its finished cells."),
     param: list[str] = typer.Option([], "--param", "-p", help="method.key=value, e.g. finetune.epochs=2 (repeatable)."),
     model: Optional[str] = typer.Option(None, help="Encoder for every transformer method: 'minilm' or a local HF model folder."),

@@ -17,6 +17,7 @@ from tunetext.compare.verdict import FINE_TUNED, calibration_sentence, contender
 from tunetext.data import load_splits
 from tunetext.data.dataset import DatasetSplits
 from tunetext.errors import ConfigError
+from tunetext.evaluation.skew import choose_metric, label_skew, recall_table
 
 
 def run_comparison(
@@ -25,7 +26,7 @@ def run_comparison(
     out: str | Path = "compare-report",
     methods: list[str] | None = None,
     budget: str | Budget = "fast",
-    metric: str = "accuracy",
+    metric: str | None = None,
     params: dict[str, dict] | None = None,
     on_cell: Callable[[Cell, bool, int], None] | None = None,
     **load_options,
@@ -33,14 +34,16 @@ def run_comparison(
     """Run (or resume) the comparison and write the report into `out`; returns the summary written to results.json.
 
     `out` must be new, empty, or the report of an earlier comparison on the same data (which resumes).
+    `metric` ranks the methods; None chooses from the training labels (macro-F1 when skewed, see `choose_metric`).
     """
-    if metric not in METRICS:
+    if metric is not None and metric not in METRICS:
         raise ConfigError(f"metric={metric!r}; use one of {', '.join(METRICS)}.")
     if isinstance(budget, str):
         if budget not in BUDGETS:
             raise ConfigError(f"budget={budget!r}; use one of {', '.join(BUDGETS)}.")
         budget = BUDGETS[budget]
     splits = data if isinstance(data, DatasetSplits) else load_splits(data, **load_options)
+    metric, metric_reason = choose_metric(splits.train.labels, metric)
     out = Path(out)
     fingerprint = splits.fingerprint()
     cells = plan_cells(methods, budget, splits.train, params, data=fingerprint)
@@ -77,15 +80,18 @@ def run_comparison(
         "dataset": splits.name, "classes": classes, "metric": metric, "n_train": len(splits.train),
         "n_test": len(splits.test), "budget": budget.__dict__, "verdict": lines, "aggregated": rows,
         "bootstrap_95": intervals, "paired_test": paired,
+        "metric_reason": metric_reason,
     }
     setup = (f"Dataset {splits.name}: {len(splits.train):,} train / {len(splits.test):,} test texts, "
              f"{len(classes)} classes. Training sizes per class: "
              f"{', '.join('all' if s is None else str(s) for s in budget.sizes)}; "
              f"{budget.seeds_subsampled} seeds on subsamples, {budget.seeds_full} on the full set. "
-             "Costs measured on this machine.")
+             f"Costs measured on this machine. {metric_reason}")
     write_report(out, title=f"tunetext compare — {splits.name}", setup=setup, verdict=lines,
                  tables=[("Full training set", summary_table(rows, intervals, metric)),
-                         (f"Learning curves ({metric}, mean ± std over seeds)", curve_table(rows, metric))],
+                         (f"Learning curves ({metric}, mean ± std over seeds)", curve_table(rows, metric)),
+                         ("Recall per class of the leaders (full training set, smallest classes first)",
+                          _leaders_recall(rows, first_full, metric, splits.train.labels))],
                  plots=figures, cells=results, summary=summary)
     return summary
 
@@ -100,6 +106,13 @@ def _paired_test(rows: list[dict], first_full: dict, true_index: np.ndarray, met
     a, b = max(ft, key=lambda r: r[metric])["method"], max(other, key=lambda r: r[metric])["method"]
     test = mcnemar(true_index, np.array(first_full[a]["predicted"]), np.array(first_full[b]["predicted"]))
     return {"first": a, "second": b} | test
+
+
+def _leaders_recall(rows: list[dict], first_full: dict, metric: str, train_labels) -> tuple[list[str], list[list[str]]]:
+    """The three best contenders' recall on the smallest classes: a method ignoring a small class shows here."""
+    full = sorted((r for r in contenders(rows) if r["size_per_class"] is None), key=lambda r: -r[metric])
+    leaders = [r["method"] for r in full[:3]]
+    return recall_table({m: first_full[m]["per_class"] for m in leaders}, leaders, label_skew(train_labels))
 
 
 def _best_per_family(rows: list[dict], first_full: dict, metric: str) -> dict[str, dict]:

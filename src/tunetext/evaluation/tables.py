@@ -9,11 +9,12 @@ HEADLINE = ("accuracy", "f1_macro", "precision_macro", "recall_macro", "f1_weigh
 
 def metrics_table(metrics: dict, title: str = "Test metrics") -> Table:
     """The headline metrics; a row says when the macro averages leave out classes the data lacks."""
-    table = Table(title=title)
+    table = Table(title=title, caption=metrics.get("metric_reason"))  # which metric heads the table, and why
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key in HEADLINE + (("f1",) if "f1" in metrics else ()):
-        table.add_row(key if key != "f1" else f"f1 ({metrics['positive_label']})", f"{metrics[key]:.4f}")
+        name = key if key != "f1" else f"f1 ({metrics['positive_label']})"
+        table.add_row(name + (" ◀" if key == metrics.get("metric") else ""), f"{metrics[key]:.4f}")
     if "averaging_note" in metrics:  # the absent classes show with support 0 in the per-class table
         table.add_row("macro over", f"{len(metrics['averaged_over'])} of {len(metrics['per_class'])} classes")
     for key, unit in (("train_seconds", "s"), ("predict_texts_per_second", "texts/s"), ("size_mb", "MB")):
