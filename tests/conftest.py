@@ -56,3 +56,32 @@ def tiny_bert_path(tmp_path_factory) -> str:
     BertModel(config).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return str(path)
+
+
+# ---- MPNet plumbing and compare across encoders (issue 14) ------------------------------------------
+@pytest.fixture(scope="session")
+def tiny_mpnet_path(tmp_path_factory) -> str:
+    """A randomly initialised 2-layer MPNet (hidden 32) with all-mpnet-base-v2's vocabulary layout.
+
+    That vocabulary is BERT's uncased one with <s> <pad> </s> <unk> in front and <mask> at the end, so it is
+    built from the bundled MiniLM vocabulary: the same ids as the real model's tokenizer, nothing downloaded.
+    """
+    import json
+
+    import torch
+    from transformers import MPNetConfig, MPNetModel
+
+    from tunetext.encoders import load_tokenizer, resolve_model_path
+
+    path = tmp_path_factory.mktemp("tiny-mpnet")
+    bert_vocab = (Path(resolve_model_path()) / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    words = ["<s>", "<pad>", "</s>", "<unk>", *bert_vocab, "<mask>"]
+    (path / "vocab.txt").write_text("\n".join(words) + "\n", encoding="utf-8")
+    (path / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": "MPNetTokenizer", "do_lower_case": True,
+                                                            "model_max_length": 512}))
+    config = MPNetConfig(vocab_size=len(words), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                         intermediate_size=64, max_position_embeddings=130, pad_token_id=1)
+    torch.manual_seed(0)
+    MPNetModel(config).save_pretrained(path)
+    load_tokenizer(str(path)).save_pretrained(path)  # tokenizer.json, as the real folder has
+    return str(path)

@@ -1,42 +1,15 @@
 """Every encoder method on a tiny random MPNet: no token-type ids, <s>/</s>/<pad>=1 special tokens, no SDPA."""
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from tunetext.data import LabeledTexts
-from tunetext.encoders import load_encoder, load_tokenizer, resolve_model_path
+from tunetext.encoders import load_encoder, load_tokenizer
 from tunetext.methods import Method, list_methods, make_method
 from tunetext.methods.multitask import pool_tasks
 
 # multitask learns from pooled 'task:label' labels: its own test below.
 ENCODER_METHODS = [name for name in list_methods() if "model" in make_method(name).get_params() and name != "multitask"]
-
-
-@pytest.fixture(scope="session")
-def tiny_mpnet_path(tmp_path_factory) -> str:
-    """A randomly initialised 2-layer MPNet (hidden 32) with all-mpnet-base-v2's vocabulary layout.
-
-    That vocabulary is BERT's uncased one with <s> <pad> </s> <unk> in front and <mask> at the end, so it is
-    built from the bundled MiniLM vocabulary: the same ids as the real model's tokenizer, nothing downloaded.
-    """
-    import torch
-    from transformers import MPNetConfig, MPNetModel
-
-    path = tmp_path_factory.mktemp("tiny-mpnet")
-    bert_vocab = (Path(resolve_model_path()) / "vocab.txt").read_text(encoding="utf-8").splitlines()
-    words = ["<s>", "<pad>", "</s>", "<unk>", *bert_vocab, "<mask>"]
-    (path / "vocab.txt").write_text("\n".join(words) + "\n", encoding="utf-8")
-    (path / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": "MPNetTokenizer", "do_lower_case": True,
-                                                            "model_max_length": 512}))
-    config = MPNetConfig(vocab_size=len(words), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                         intermediate_size=64, max_position_embeddings=130, pad_token_id=1)
-    torch.manual_seed(0)
-    MPNetModel(config).save_pretrained(path)
-    load_tokenizer(str(path)).save_pretrained(path)  # tokenizer.json, as the real folder has
-    return str(path)
 
 
 @pytest.fixture(scope="module")

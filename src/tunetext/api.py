@@ -189,6 +189,7 @@ def compare(
     metric: str | None = None,
     params: dict[str, Any] | None = None,
     model: str | None = None,
+    models: str | Sequence[str] | None = None,
     on_cell: Callable | None = None,
     **load_options,
 ) -> dict:
@@ -197,13 +198,23 @@ def compare(
 
     `methods`: names (a list or "a,b,c"; default: the budget's). `sizes`: examples per class replacing the
     budget's (a list, None meaning all, or "16,64,all"). `params`: per method, as {"finetune": {"epochs": 2}}
-    or {"finetune.epochs": 2}. `model`: the encoder of every method that takes one.
+    or {"finetune.epochs": 2}. `model`: the encoder of every method that takes one. `models` (a list or "a,b"):
+    several encoders, each method that takes one runs on every one (rows `method@encoder`, plus a model-size
+    section); one name is the same as `model`.
     """
     from tunetext.compare import BUDGETS, run_comparison
     from tunetext.methods import get_method_class, list_methods
 
     names = [name.strip() for name in methods.split(",")] if isinstance(methods, str) else methods
     per_method = _per_method(params or {})
+    encoders = [name.strip() for name in models.split(",")] if isinstance(models, str) else list(models or [])
+    if model is not None and encoders:
+        raise ConfigError(f"model={model!r} and models={','.join(encoders)!r} both given; pass one encoder as model "
+                          "or several as models.")
+    if len(encoders) == 1:
+        model, encoders = encoders[0], []
+    if len(set(encoders)) < len(encoders):
+        raise ConfigError(f"models={','.join(encoders)!r} names an encoder twice; list each once.")
     if model is not None:
         for name in names or list_methods():
             if "model" in get_method_class(name)().get_params():
@@ -212,7 +223,7 @@ def compare(
         raise ConfigError(f"budget={budget!r}; use one of {', '.join(BUDGETS)}.")
     chosen = BUDGETS[budget] if sizes is None else dataclasses.replace(BUDGETS[budget], sizes=_sizes(sizes))
     return run_comparison(data, out=out, methods=names, budget=chosen, metric=metric, params=per_method,
-                          on_cell=on_cell, **load_options)
+                          on_cell=on_cell, encoders=encoders or None, **load_options)
 
 
 def audit(

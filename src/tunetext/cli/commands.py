@@ -170,6 +170,9 @@ def compare(
     out: Path = typer.Option(Path("compare-report"), "--out", "-o", help="Report directory; rerunning resumes from its finished cells."),
     param: list[str] = typer.Option([], "--param", "-p", help="method.key=value, e.g. finetune.epochs=2 (repeatable)."),
     model: Optional[str] = typer.Option(None, help="Encoder for every transformer method: 'minilm' or a local HF model folder."),
+    models: Optional[str] = typer.Option(None, help="Comma-separated encoders (catalog names or folders), e.g. "
+                                         "minilm-l6,mpnet-base: every transformer method runs on each, rows are "
+                                         "METHOD@ENCODER and the report weighs model size against its cost."),
     text_column: Optional[str] = typer.Option(None),
     text_pair_column: Optional[str] = typer.Option(None),
     label_column: Optional[str] = typer.Option(None),
@@ -187,11 +190,11 @@ def compare(
         def on_cell(cell, done: bool, total: int) -> None:
             size = "all" if cell.size is None else f"{cell.size}/class"
             state = " (reused)" if done else ""
-            progress.update(task, total=total, description=f"{cell.method} · {size} · seed {cell.seed}{state}")
+            progress.update(task, total=total, description=f"{cell.label} · {size} · seed {cell.seed}{state}")
             progress.advance(task)
 
         summary = api.compare(data, out=out, methods=methods, budget=budget, sizes=sizes, metric=metric,
-                              params=parse_params(param), model=model, on_cell=on_cell, text_column=text_column,
+                              params=parse_params(param), model=model, models=models, on_cell=on_cell, text_column=text_column,
                               label_column=label_column, text_pair_column=text_pair_column, drop_empty=drop_empty)
     for line in summary["verdict"]:
         console.print("• " + line.replace("**", ""))

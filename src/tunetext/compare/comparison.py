@@ -8,7 +8,7 @@ from typing import Callable
 
 import numpy as np
 
-from tunetext.compare import plots
+from tunetext.compare import model_size, plots
 from tunetext.compare.plan import BUDGETS, Budget, Cell, plan_cells
 from tunetext.compare.report import curve_table, summary_table, write_report
 from tunetext.compare.runner import claim_report_dir, run_cells
@@ -29,12 +29,14 @@ def run_comparison(
     metric: str | None = None,
     params: dict[str, dict] | None = None,
     on_cell: Callable[[Cell, bool, int], None] | None = None,
+    encoders: list[str] | None = None,
     **load_options,
 ) -> dict:
     """Run (or resume) the comparison and write the report into `out`; returns the summary written to results.json.
 
     `out` must be new, empty, or the report of an earlier comparison on the same data (which resumes).
     `metric` ranks the methods; None chooses from the training labels (macro-F1 when skewed, see `choose_metric`).
+    `encoders` (two or more): every method with a `model` hyperparameter runs on each, and the report adds a model-size section.
     """
     if metric is not None and metric not in METRICS:
         raise ConfigError(f"metric={metric!r}; use one of {', '.join(METRICS)}.")
@@ -46,7 +48,7 @@ def run_comparison(
     metric, metric_reason = choose_metric(splits.train.labels, metric)
     out = Path(out)
     fingerprint = splits.fingerprint()
-    cells = plan_cells(methods, budget, splits.train, params, data=fingerprint)
+    cells = plan_cells(methods, budget, splits.train, params, data=fingerprint, encoders=encoders)
     claim_report_dir(out, splits, fingerprint)
     results = run_cells(cells, splits, out, on_start=on_cell)
     rows = aggregate(results)
@@ -61,6 +63,8 @@ def run_comparison(
     leaders = _leaders(rows, first_full, metric)
     if sentence := calibration_sentence(leaders):
         lines.append(sentence)
+    size = model_size.section(rows, cells, metric, out)
+    lines += size.sentences
     best = max((r for r in contenders(rows) if r["size_per_class"] is None), key=lambda r: r[metric])
     figures = [
         ("Learning curves", plots.learning_curves(rows, metric, out / "learning_curves.png")),
@@ -81,7 +85,7 @@ def run_comparison(
         "n_test": len(splits.test), "budget": budget.__dict__, "verdict": lines, "aggregated": rows,
         "bootstrap_95": intervals, "paired_test": paired,
         "metric_reason": metric_reason,
-    }
+    } | size.summary
     setup = (f"Dataset {splits.name}: {len(splits.train):,} train / {len(splits.test):,} test texts, "
              f"{len(classes)} classes. Training sizes per class: "
              f"{', '.join('all' if s is None else str(s) for s in budget.sizes)}; "
@@ -91,8 +95,8 @@ def run_comparison(
                  tables=[("Full training set", summary_table(rows, intervals, metric)),
                          (f"Learning curves ({metric}, mean ± std over seeds)", curve_table(rows, metric)),
                          ("Recall per class of the leaders (full training set, smallest classes first)",
-                          _leaders_recall(rows, first_full, metric, splits.train.labels))],
-                 plots=figures, cells=results, summary=summary)
+                          _leaders_recall(rows, first_full, metric, splits.train.labels))] + size.tables,
+                 plots=figures + size.figures, cells=results, summary=summary)
     return summary
 
 

@@ -7,8 +7,10 @@ question is how each method holds up with little labeled data; `None` means the 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -54,6 +56,13 @@ class Cell:
     data: str
     """`DatasetSplits.fingerprint()` of the data the cell trains and tests on."""
     params: dict = field(default_factory=dict, compare=False, hash=False)
+    encoder: str | None = None
+    """The encoder this cell's method runs on when compare fans out over several (`models`); it is also in `params`."""
+
+    @property
+    def label(self) -> str:
+        """The cell's row name in the report: `method@encoder` when compare runs several encoders, else the method."""
+        return f"{self.method}@{Path(self.encoder).name}" if self.encoder else self.method
 
     @property
     def key(self) -> str:
@@ -62,7 +71,7 @@ class Cell:
         resolved = make_method(self.method, **self.params).get_params(deep=False)
         identity = json.dumps({"data": self.data, "params": resolved}, sort_keys=True, default=str)
         digest = hashlib.sha256(identity.encode()).hexdigest()[:12]
-        return f"{self.method}__{self.size or 'all'}__seed{self.seed}__{digest}"
+        return f"{self.label}__{self.size or 'all'}__seed{self.seed}__{digest}"
 
 
 def plan_cells(
@@ -72,11 +81,13 @@ def plan_cells(
     params: dict[str, dict] | None = None,
     *,
     data: str,
+    encoders: list[str] | None = None,
 ) -> list[Cell]:
     """Every cell to run on the data fingerprinted `data`, cheapest methods first so a user sees baselines within seconds.
 
     Sizes that would take the whole training split anyway collapse into 'all'; methods that don't learn
-    from labels (zero-shot, an untrained head) run once, at full size.
+    from labels (zero-shot, an untrained head) run once, at full size. With `encoders`, every method that
+    declares a `model` hyperparameter runs once per encoder (its cells named `method@encoder`).
     """
     methods = methods or [m for m in list_methods() if get_method_class(m).comparable
                           and (budget.every_method or get_method_class(m).in_fast_budget)]
@@ -85,6 +96,9 @@ def plan_cells(
         raise ConfigError(f"methods={','.join(unfit)}: compare runs methods on one labeled dataset, which "
                           f"{' and '.join(unfit)} cannot learn from; train it with its own command instead.")
     methods = sorted(methods, key=lambda m: FAMILY_ORDER.index(get_method_class(m).family))
+    if encoders and len({Path(e).name for e in encoders}) < len(encoders):
+        raise ConfigError(f"models={','.join(encoders)}: rows are named by the encoder's last path part, and two "
+                          "share one; give each encoder folder a distinct name.")
     params = params or {}
     counts = np.unique(train.labels, return_counts=True)[1]
     sizes = [s for s in budget.sizes if s is None or s < counts.max()]
@@ -93,9 +107,11 @@ def plan_cells(
     cells = []
     for name in methods:
         cls = get_method_class(name)
-        for size in sizes if cls.learns_from_labels else [None]:
+        runs_on = encoders if encoders and "model" in cls().get_params() else [None]
+        for encoder, size in itertools.product(runs_on, sizes if cls.learns_from_labels else [None]):
             seeds = budget.seeds_full if size is None else budget.seeds_subsampled
-            cells += [Cell(name, size, seed, data, params.get(name, {})) for seed in range(seeds)]
+            method_params = params.get(name, {}) | ({"model": encoder} if encoder else {})
+            cells += [Cell(name, size, seed, data, method_params, encoder) for seed in range(seeds)]
     return cells
 
 

@@ -64,13 +64,7 @@ def pareto(rows: list[dict], metric: str, path: Path) -> Path:
             best = r[metric]
     ax.plot([max(r["train_seconds"], 1e-3) for r in front], [r[metric] for r in front], "k-", alpha=0.4,
             label="Pareto front")
-    ax.set_xscale("log")
-    ax.set_xlabel("training time, seconds (log scale)")
-    ax.set_ylabel(metric)
-    ax.set_title(f"{metric} against training cost (full training set)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return _save(fig, path)
+    return _log_x_figure(fig, ax, "training time, seconds", metric, f"{metric} against training cost (full training set)", path)
 
 
 def confusion(stored: dict, labels: list[str], title: str, path: Path) -> Path:
@@ -144,4 +138,27 @@ def reliability(tables: dict[str, dict], path: Path) -> Path:
     ax.set_title("Reliability of the leading methods (full training set)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
+    return _save(fig, path)
+
+
+def model_size(points: list[dict], metric: str, path: Path) -> Path:
+    """Metric against encoder parameters (log x), one line per method across its encoders, each point
+    annotated with its training time: what a larger encoder buys and what it costs."""
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for method in dict.fromkeys(r["base_method"] for r in points):
+        mine = [r for r in points if r["base_method"] == method and r["parameters"]]
+        ax.plot([r["parameters"] for r in mine], [r[metric] for r in mine], marker="o", label=method)
+        for r in mine:
+            ax.annotate(f"{r['encoder']}, {r['train_seconds']:.0f} s", (r["parameters"], r[metric]), fontsize=7,
+                        xytext=(4, 4), textcoords="offset points")
+    return _log_x_figure(fig, ax, "encoder parameters", metric, f"{metric} against encoder size (full training set)", path)
+
+
+def _log_x_figure(fig, ax, xlabel: str, metric: str, title: str, path: Path) -> Path:
+    ax.set_xscale("log")
+    ax.set_xlabel(f"{xlabel} (log scale)")
+    ax.set_ylabel(metric)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     return _save(fig, path)

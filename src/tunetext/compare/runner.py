@@ -77,6 +77,8 @@ def run_cell(cell: Cell, splits: DatasetSplits) -> dict:
     result |= {"family": method.family, "reference": method.reference_row, "classes": method.classes_.tolist(),
                "predicted": proba.argmax(axis=1).tolist(),
                "diagnostics": {name: dataclasses.asdict(series) for name, series in method.diagnostics().items()}}
+    if cell.encoder:  # one row per method and encoder in every table, plot and test downstream
+        result |= {"method": cell.label, "encoder": cell.encoder}
     return result
 
 
