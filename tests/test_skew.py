@@ -79,3 +79,35 @@ def test_train_records_and_prints_the_headline_metric(tmp_path):
     console.print(metrics_table(metrics))
     printed = " ".join(console.export_text().split())  # the caption wraps
     assert "f1_macro ◀" in printed and "accuracy ◀" not in printed and "because the classes are skewed" in printed
+
+
+def _cut(data: LabeledTexts, start: int, stop: int, source: str) -> LabeledTexts:
+    return LabeledTexts(data.texts[start:stop], data.labels[start:stop], source)
+
+
+@pytest.mark.parametrize("name", ["tfidf-logreg", "probe"])
+def test_auto_class_weight_keeps_the_better_weighting_on_validation_and_never_reads_test(
+        name, real_slice, tiny_bert_path, feature_cache):
+    from tunetext.evaluation.experiment import fit_and_evaluate
+    from tunetext.methods import make_method
+    from sklearn.metrics import f1_score
+
+    sms = real_slice("sms-spam", "train")
+    train, validation = _cut(sms, 0, 300, "train"), _cut(sms, 300, 400, "validation")
+    test = real_slice("sms-spam", "test")
+    params = {"model": tiny_bert_path, "max_length": 64} if name == "probe" else {}
+
+    def validation_f1(weight):
+        method = make_method(name, class_weight=weight, **params).fit(train.texts, train.labels)
+        return f1_score(validation.labels, method.predict(validation.texts), average="macro")
+
+    expected = "balanced" if validation_f1("balanced") > validation_f1(None) else None
+    chosen = []
+    for test_split in (test, LabeledTexts(test.texts, ["spam"] * len(test), "all-spam test")):  # any test split
+        method = make_method(name, class_weight="auto", **params)
+        fit_and_evaluate(method, train, test_split, validation=validation, time_prediction=False)
+        chosen.append((method.class_weight_, method.predict_proba(validation.texts).tolist()))
+    assert chosen[0][0] == expected and chosen[0] == chosen[1]
+
+    unjudged = make_method(name, class_weight="auto", **params).fit(train.texts, train.labels)
+    assert unjudged.class_weight_ is None  # no validation split: nothing to judge on, so unweighted

@@ -16,6 +16,7 @@ from tunetext import features
 from tunetext.data.dataset import LabeledTexts, Text
 from tunetext.methods.base import Method
 from tunetext.methods.registry import register
+from tunetext.methods.weighting import fit_class_weight
 
 _STATE_FILE = "probe.npz"
 
@@ -26,7 +27,8 @@ class Probe(Method):
 
     `C` is the inverse L2 strength on standardised features: 0.01 had the best cross-validated
     accuracy of {0.01, 0.1, 1} on all four catalog datasets tried (TREC-6, RT, election tweets, BBC).
-    `class_weight` is None, "balanced" or a {label: weight} dict. `cache=False` encodes without
+    `class_weight` is None, "balanced", a {label: weight} dict, or "auto": whichever of None and "balanced"
+    scores the higher macro-F1 on the validation split. `cache=False` encodes without
     reading or writing the feature cache (for serving texts that will not recur).
 
     Parameters
@@ -40,7 +42,7 @@ class Probe(Method):
     C
         Inverse L2 strength on the standardised features.
     class_weight
-        None, 'balanced' or a {label: weight} dict.
+        None, 'balanced', a {label: weight} dict, or 'auto' (None or 'balanced', by validation macro-F1).
     max_iter
         Iterations the logistic regression may take to converge.
     batch_size
@@ -89,12 +91,20 @@ class Probe(Method):
         std = x.std(axis=0)
         self.scale_ = np.where(std > 0, std, 1.0)
         index = {label: i for i, label in enumerate(self.classes_)}
-        weight = self.class_weight
-        if isinstance(weight, dict):  # the regression sees class indices, not labels
-            weight = {index[str(label)]: w for label, w in weight.items() if str(label) in index}
-        regression = LogisticRegression(C=self.C, class_weight=weight, max_iter=self.max_iter)
-        regression.fit((x - self.mean_) / self.scale_, [index[label] for label in labels])
-        self.coef_, self.intercept_ = regression.coef_, regression.intercept_
+
+        def fit(weight):
+            if isinstance(weight, dict):  # the regression sees class indices, not labels
+                weight = {index[str(label)]: w for label, w in weight.items() if str(label) in index}
+            regression = LogisticRegression(C=self.C, class_weight=weight, max_iter=self.max_iter)
+            regression.fit((x - self.mean_) / self.scale_, [index[label] for label in labels])
+            return regression.coef_, regression.intercept_
+
+        def validation_proba(model):
+            self.coef_, self.intercept_ = model  # what _predict_proba reads; the chosen model is set below
+            return self._predict_proba(list(validation.texts))
+
+        (self.coef_, self.intercept_), self.class_weight_ = fit_class_weight(
+            self.class_weight, fit, validation_proba, validation, self.classes_)
 
     def _predict_proba(self, texts: list[Text]) -> np.ndarray:
         # The learned arrays alone define the model, so a loaded probe needs no sklearn object.
