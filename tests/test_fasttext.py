@@ -76,3 +76,11 @@ def test_bad_hyperparameters_fail_before_training(params, match):
 def test_divergence_names_lr_and_a_fix():
     with pytest.raises(ConfigError, match=r"diverged with lr=1000000.0 .*Encountered NaN.*lower lr \(0.1"):
         make_method("fasttext", lr=1e6, epoch=5).fit(["good film", "bad film"] * 20, ["pos", "neg"] * 20)
+
+
+def test_training_data_sorted_by_class_still_learns(real_slice):
+    """fastText's SGD reads its file in order: unshuffled, a file sorted by class leaves the last class winning."""
+    train, test = real_slice("trec6", "train"), real_slice("trec6", "test")
+    order = sorted(range(len(train)), key=lambda i: train.labels[i])
+    model = make_method("fasttext").fit([train.texts[i] for i in order], [train.labels[i] for i in order])
+    assert float(np.mean(model.predict(test.texts) == np.array(test.labels))) >= FLOORS["trec6"]

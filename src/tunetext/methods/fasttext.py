@@ -102,8 +102,11 @@ class FastText(Method):
         index = {label: i for i, label in enumerate(self.classes_)}
         with tempfile.TemporaryDirectory(prefix="tunetext-fasttext-") as tmp:
             train, out = Path(tmp) / "train.txt", Path(tmp) / MODEL_FILE
-            # Labels are written as their index in classes_: any label string (spaces, unicode) survives.
-            train.write_text("".join(f"{LABEL_PREFIX}{index[y]} {fasttext_line(x)}\n" for x, y in zip(texts, labels)),
+            # Labels are written as their index in classes_: any label string (spaces, unicode) survives. fastText's
+            # SGD reads the file in order, so it is shuffled: on a file sorted by class (as catalog splits can be)
+            # the last class wins (measured: 0.52 accuracy on bbc-news unshuffled).
+            order = np.random.default_rng(self.seed).permutation(len(texts))
+            train.write_text("".join(f"{LABEL_PREFIX}{index[labels[i]]} {fasttext_line(texts[i])}\n" for i in order),
                              encoding="utf-8")
             args = {"input": str(train), "lr": self.lr, "epoch": self.epoch, "dim": self.dim,
                     "wordNgrams": self.word_ngrams, "bucket": self.bucket, "minCount": self.min_count,
