@@ -50,8 +50,8 @@ def fasttext_line(text: Text) -> str:
 class FastText(Method):
     """fastText supervised classifier: a linear softmax over the mean of word and n-gram embeddings.
 
-    Trains on one thread so a seed fixes the model (fastText's Hogwild threads race); that costs little on
-    small data (about a second for 5,000 short texts) and scales linearly with the text count. Word n-grams
+    Trains on one thread so a seed fixes the model (fastText's Hogwild threads race); on data this size that
+    costs seconds (5-10 s for 4,000-5,000 short texts, 2 shared cores), growing linearly with the words read. Word n-grams
     are hashed into `bucket` rows: fastText's default of 2,000,000 makes an 800 MB model at dim 100, the
     default here about 5 MB.
 
@@ -70,7 +70,7 @@ class FastText(Method):
     min_count
         Ignore words seen in fewer training texts than this.
     seed
-        Seed of fastText's random initialisation and sampling.
+        Seed of the training-file shuffle and of fastText's random initialisation.
     """
 
     search_space = {
