@@ -64,8 +64,8 @@ def test_save_load_gives_identical_probabilities_from_arrays_and_json(case, real
 REFERENCES = {
     "svm-calibrated": lambda: CalibratedClassifierCV(LinearSVC(), cv=3, method="sigmoid", ensemble=False),
     "svm-binary": lambda: CalibratedClassifierCV(LinearSVC(), cv=3, method="sigmoid", ensemble=False),
-    "logreg": lambda: LogisticRegression(C=30.0, solver="newton-cg", max_iter=1000),
-    "logreg-binary": lambda: LogisticRegression(C=30.0, solver="newton-cg", max_iter=1000),
+    "logreg": lambda: LogisticRegression(C=30.0, class_weight="balanced", solver="newton-cg", max_iter=1000),
+    "logreg-binary": lambda: LogisticRegression(C=30.0, class_weight="balanced", solver="newton-cg", max_iter=1000),
     "nb": lambda: MultinomialNB(alpha=0.05),
 }
 
