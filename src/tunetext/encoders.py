@@ -124,6 +124,27 @@ def choose_max_length(token_lengths: Sequence[int], quantile: float = 0.99, cap:
     return int(min(cap, max(8, -(-length // 8) * 8)))
 
 
+def tokenize_for_training(tokenizer, texts: Sequence[Text], max_length: int | None) -> tuple[list[list[int]], int]:
+    """Tokenize once; with `max_length=None`, pick it from the data (99% of texts kept whole). Returns (ids, length).
+
+    Texts longer than the chosen length (about 1%) are tokenized again with truncation, which keeps
+    the closing [SEP] (and truncates pairs the tokenizer's way) rather than cutting id lists by hand.
+    """
+    model_limit = min(512, tokenizer.model_max_length)
+    if max_length is not None:
+        if not 8 <= max_length <= model_limit:
+            raise ConfigError(f"max_length={max_length!r} must be between 8 and {model_limit} tokens, "
+                              "or None to choose it from the data.")
+        return tokenize(tokenizer, texts, max_length), max_length
+    ids = tokenize(tokenizer, texts, model_limit)
+    max_length = choose_max_length([len(seq) for seq in ids], cap=model_limit)
+    long = [i for i, seq in enumerate(ids) if len(seq) > max_length]
+    if long:
+        for i, seq in zip(long, tokenize(tokenizer, [texts[i] for i in long], max_length)):
+            ids[i] = seq
+    return ids, max_length
+
+
 def pad_batch(ids: Sequence[Sequence[int]], pad_id: int, multiple_of: int = 8) -> dict[str, torch.Tensor]:
     """Pad a batch to its own longest sequence (rounded up to `multiple_of`), never to a fixed length."""
     longest = max(len(seq) for seq in ids)

@@ -32,7 +32,6 @@ import torch.nn.functional as F
 
 from tunetext.data.dataset import LabeledTexts, Text
 from tunetext.encoders import (
-    choose_max_length,
     configure_threads,
     load_tokenizer,
     mean_pool,
@@ -40,6 +39,7 @@ from tunetext.encoders import (
     resolve_model_path,
     set_dropout,
     tokenize,
+    tokenize_for_training,
 )
 from tunetext.errors import ConfigError
 from tunetext.evaluation.calibration import choose_temperature
@@ -285,7 +285,7 @@ class FineTune(Method):
         if self.dropout is not None:
             set_dropout(self.model_.encoder, self.dropout)
         label_ids = {label: i for i, label in enumerate(self.classes_)}
-        train_ids, self.max_length_ = self._tokenize_for_training(texts)
+        train_ids, self.max_length_ = tokenize_for_training(self.tokenizer_, texts, self.max_length)
         data = Encoded(train_ids, np.array([label_ids[y] for y in labels]))
         val = None
         if validation is not None and len(validation):
@@ -355,27 +355,6 @@ class FineTune(Method):
 
     def _loss_fn(self, weight: torch.Tensor | None):
         return _cross_entropy(weight, self.label_smoothing)
-
-    # ---- helpers ---------------------------------------------------------------------------------
-    def _tokenize_for_training(self, texts: list[Text]) -> tuple[list[list[int]], int]:
-        """Tokenize once; unless `max_length` is given, pick it from the data (99% of texts kept whole).
-
-        Texts longer than the chosen length (about 1%) are tokenized again with truncation, which keeps
-        the closing [SEP] (and truncates pairs the tokenizer's way) rather than cutting id lists by hand.
-        """
-        model_limit = min(512, self.tokenizer_.model_max_length)
-        if self.max_length is not None:
-            if not 8 <= self.max_length <= model_limit:
-                raise ConfigError(f"max_length={self.max_length!r} must be between 8 and {model_limit} tokens, "
-                                  "or None to choose it from the data.")
-            return tokenize(self.tokenizer_, texts, self.max_length), self.max_length
-        ids = tokenize(self.tokenizer_, texts, model_limit)
-        max_length = choose_max_length([len(seq) for seq in ids], cap=model_limit)
-        long = [i for i, seq in enumerate(ids) if len(seq) > max_length]
-        if long:
-            for i, seq in zip(long, tokenize(self.tokenizer_, [texts[i] for i in long], max_length)):
-                ids[i] = seq
-        return ids, max_length
 
 
 @register("finetune-partial")
