@@ -49,6 +49,7 @@ def test_compare_ranks_skewed_data_by_macro_f1_and_shows_the_leaders_recall(real
     md = (tmp_path / "auto" / "report.md").read_text()
     assert "## Recall per class of the leaders (full training set, smallest classes first)" in md
     assert "| method | spam (53 train) | ham (347 train) |" in md
+    assert "| method | family | f1_macro | 95% CI | accuracy |" in md  # the other metric, for contrast
     assert summary["metric_reason"] in md
 
     asked = run_comparison(splits, out=tmp_path / "asked", methods=["tfidf-svm", "tfidf-nb"], budget=ONE_CELL,
