@@ -122,3 +122,15 @@ def test_minilm_learns_trec6_from_eight_examples_per_class(real_slice):
     accuracy = float(np.mean(method.predict(test.texts) == np.asarray(test.labels, dtype=object)))
     print(f"contrastive, trec6, 8 per class: test accuracy {accuracy:.3f}")
     assert accuracy >= 0.60  # majority class ~0.23
+
+
+def test_onnx_export_gives_the_same_probabilities(tiny_bert_path, real_slice, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from tunetext.export import OnnxClassifier, export_onnx
+
+    train, test = real_slice("trec6", "train", 60), real_slice("trec6", "test", 20)
+    folder = make_method("contrastive", model=tiny_bert_path, precision="fp32", **TINY).fit(
+        train.texts, train.labels).save(tmp_path / "contrastive")
+    export_onnx(folder)
+    np.testing.assert_allclose(OnnxClassifier.load(folder, file="model.onnx").predict_proba(test.texts),
+                               Method.load(folder).predict_proba(test.texts), atol=1e-4)
