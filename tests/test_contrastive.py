@@ -121,7 +121,8 @@ def test_minilm_learns_trec6_from_eight_examples_per_class(real_slice):
     method = make_method("contrastive", seed=0).fit(texts, labels)
     accuracy = float(np.mean(method.predict(test.texts) == np.asarray(test.labels, dtype=object)))
     print(f"contrastive, trec6, 8 per class: test accuracy {accuracy:.3f}")
-    assert accuracy >= 0.60  # majority class ~0.23
+    # Measured with subsample and training seeds 0/1/2 (loaded machine, fp32): 0.790, 0.820, 0.737; majority ~0.23.
+    assert accuracy >= 0.70
 
 
 def test_onnx_export_gives_the_same_probabilities(tiny_bert_path, real_slice, tmp_path):
