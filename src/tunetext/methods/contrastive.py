@@ -125,6 +125,7 @@ class Contrastive(Method):
     """
 
     family = "fine-tuned"
+    in_fast_budget = False  # its cost inside compare (ten epochs at every size) is not measured yet
     exports_onnx = True
     search_space = {
         "lr": {"low": 1e-5, "high": 2e-4, "log": True},
