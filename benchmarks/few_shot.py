@@ -129,10 +129,12 @@ def setfit_worker(job_path: Path) -> None:
     job = json.loads(job_path.read_text())
     start = time.perf_counter()
     model = SetFitModel.from_pretrained(job["model"])
-    arguments = TrainingArguments(seed=job["seed"], report_to="none", show_progress_bar=False)
-    trainer = Trainer(model=model, args=arguments,
-                      train_dataset=Dataset.from_dict({"text": job["train_texts"], "label": job["train_labels"]}))
-    trainer.train()
+    with tempfile.TemporaryDirectory() as checkpoints:  # SetFit writes checkpoints into ./checkpoints otherwise
+        arguments = TrainingArguments(output_dir=checkpoints, seed=job["seed"], report_to="none",
+                                      show_progress_bar=False)
+        trainer = Trainer(model=model, args=arguments,
+                          train_dataset=Dataset.from_dict({"text": job["train_texts"], "label": job["train_labels"]}))
+        trainer.train()
     seconds = time.perf_counter() - start
     predicted = [str(y) for y in model.predict(job["test_texts"], as_numpy=True)]
     accuracy = sum(p == y for p, y in zip(predicted, job["test_labels"])) / len(predicted)
