@@ -84,8 +84,8 @@ def load_test_service(model_dir: Path, texts: list[str], requests: int, concurre
     from tunetext.serve.local import local_server
 
     log = Path(tempfile.gettempdir()) / f"tunetext-serve-{os.getpid()}.log"
-    with local_server(model_dir, log, options=["--access-log", os.devnull], timeout_s=120) as url:
-        return asyncio.run(_send_load(url, texts, requests, concurrency, max_seconds))
+    with local_server(model_dir, log, options=["--access-log", os.devnull], timeout_s=120) as running:
+        return asyncio.run(_send_load(running.url, texts, requests, concurrency, max_seconds))
 
 
 async def _send_load(url: str, texts: list[str], requests: int, concurrency: int, max_seconds: float) -> dict:

@@ -115,7 +115,7 @@ def main() -> None:
 
     import httpx
 
-    from tunetext.serve.local import local_server_process
+    from tunetext.serve.local import local_server
 
     key = secrets.token_hex(16)
     size = int(args.mb * 1e6)
@@ -123,7 +123,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = train_model(Path(tmp) / "model")
-        with local_server_process(model_dir, Path(tmp) / "server.log", options=["--access-log", os.devnull],
+        with local_server(model_dir, Path(tmp) / "server.log", options=["--access-log", os.devnull],
                                   env={"TUNETEXT_API_KEY": key}) as server:
             pid, port = server.process.pid, urlparse(server.url).port
             with httpx.Client(base_url=server.url, headers={"X-API-Key": key}) as client:

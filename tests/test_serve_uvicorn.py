@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tunetext.methods import Method, make_method
-from tunetext.serve.local import local_server, local_server_process
+from tunetext.serve.local import local_server
 
 START_TIMEOUT_S = 60
 
@@ -20,8 +20,8 @@ def server(tmp_path_factory, real_slice):
     model_dir = tmp_path_factory.mktemp("uvicorn") / "model"
     make_method("tfidf-logreg").fit(train.texts, train.labels).save(model_dir)
     with local_server(model_dir, model_dir.parent / "server.log", options=["--max-wait-ms", "10"],
-                      env={"TUNETEXT_API_KEY": "k3y"}, timeout_s=START_TIMEOUT_S) as url:
-        yield url, Method.load(model_dir)
+                      env={"TUNETEXT_API_KEY": "k3y"}, timeout_s=START_TIMEOUT_S) as running:
+        yield running.url, Method.load(model_dir)
 
 
 def test_concurrent_requests_to_a_real_server(server, real_slice):
@@ -58,7 +58,7 @@ def test_workers_get_the_settings_from_a_private_file_not_the_key_in_their_envir
     train = real_slice("trec6", "train", 200)
     model_dir = tmp_path / "model"
     make_method("tfidf-logreg").fit(train.texts, train.labels).save(model_dir)
-    with local_server_process(model_dir, tmp_path / "server.log", options=["--workers", "2"],
+    with local_server(model_dir, tmp_path / "server.log", options=["--workers", "2"],
                               env={"TUNETEXT_API_KEY": "k3y-in-env"}, timeout_s=START_TIMEOUT_S) as server:
         assert httpx.post(f"{server.url}/predict", json={"text": "hi"}, headers={"X-API-Key": "k3y-in-env"}).status_code == 200
         assert httpx.post(f"{server.url}/predict", json={"text": "hi"}).status_code == 401

@@ -34,25 +34,11 @@ def local_server(
     options: Sequence[str] = (),
     env: dict[str, str] | None = None,
     timeout_s: float = 60,
-) -> Iterator[str]:
-    """Yield the base URL once /health answers; the process is terminated (then killed) on exit.
+) -> Iterator[LocalServer]:
+    """Yield the server (its base URL and process) once /health answers; the process is terminated (then killed) on exit.
 
     Its output goes to `log_path`, a file rather than a pipe: a full pipe would stall the server.
     """
-    with local_server_process(model_dir, log_path, options=options, env=env, timeout_s=timeout_s) as server:
-        yield server.url
-
-
-@contextmanager
-def local_server_process(
-    model_dir: str | Path,
-    log_path: str | Path,
-    *,
-    options: Sequence[str] = (),
-    env: dict[str, str] | None = None,
-    timeout_s: float = 60,
-) -> Iterator[LocalServer]:
-    """`local_server`, yielding the process too."""
     import httpx
 
     port = free_port()
