@@ -157,3 +157,22 @@ def test_finetext_layer_weights_are_plotted(splits, tmp_path, tiny_bert_path, fe
     assert cells["tfidf-nb"]["diagnostics"] == {}
     assert (tmp_path / "diagnostic-layer_weights.png").read_bytes()[:4] == b"\x89PNG"
     assert "![FineText layer weights](diagnostic-layer_weights.png)" in (tmp_path / "report.md").read_text()
+
+
+def test_cross_validated_leaders_and_forecasts_reach_the_report(splits, tmp_path, tiny_bert_path):
+    params = {"finetune": {"model": tiny_bert_path, "epochs": 1, "min_steps": 0}}
+    budget = Budget(sizes=(8, 24, None), seeds_subsampled=2, seeds_full=1)
+    summary = run_comparison(splits, out=tmp_path, methods=["tfidf-svm", "finetune"], budget=budget, params=params, cv="2")
+    cv = summary["cross_validation"]
+    assert (cv["first"], cv["second"], cv["n_pool"], cv["extra_runs"]) == ("finetune", "tfidf-svm", 240, 4)
+    assert "stays held out" in cv["data"]  # a DatasetSplits of unknown provenance: its test split is never pooled
+    full = {r["method"]: r[summary["metric"]] for r in summary["aggregated"] if r["size_per_class"] is None}
+    low, high = summary["paired_test"]["difference_95"]
+    assert low <= full["finetune"] - full["tfidf-svm"] <= high and low < high
+    text = "\n".join(summary["verdict"])
+    assert "Cross-validated (2-fold, 240 labeled texts" in text and "(evidence: 2-fold cross-validation)" in text
+    assert {f["method"] for f in summary["forecast"]} == {"tfidf-svm", "finetune"}
+    md = (tmp_path / "report.md").read_text()
+    assert "## Cross-validation of the leaders" in md and "## Learning-curve forecast" in md
+    off = run_comparison(splits, out=tmp_path, methods=["tfidf-svm", "finetune"], budget=budget, params=params, cv="off")
+    assert off["cross_validation"] is None and "evidence: the test split" in "\n".join(off["verdict"])

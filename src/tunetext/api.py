@@ -191,6 +191,7 @@ def compare(
     model: str | None = None,
     models: str | Sequence[str] | None = None,
     on_cell: Callable | None = None,
+    cv: str = "auto",
     **load_options,
 ) -> dict:
     """Every method on one dataset, across training sizes and seeds; writes the report to `out` and returns
@@ -200,7 +201,8 @@ def compare(
     budget's (a list, None meaning all, or "16,64,all"). `params`: per method, as {"finetune": {"epochs": 2}}
     or {"finetune.epochs": 2}. `model`: the encoder of every method that takes one. `models` (a list or "a,b"):
     several encoders, each method that takes one runs on every one (rows `method@encoder`, plus a model-size
-    section); one name is the same as `model`.
+    section); one name is the same as `model`. `cv`: "auto" cross-validates the two leaders when the test split is
+    too small to separate them, "K" or "KxR" always (K folds, R repeats), "off" never.
     """
     from tunetext.compare import BUDGETS, run_comparison
     from tunetext.methods import get_method_class, list_methods
@@ -223,7 +225,7 @@ def compare(
         raise ConfigError(f"budget={budget!r}; use one of {', '.join(BUDGETS)}.")
     chosen = BUDGETS[budget] if sizes is None else dataclasses.replace(BUDGETS[budget], sizes=_sizes(sizes))
     return run_comparison(data, out=out, methods=names, budget=chosen, metric=metric, params=per_method,
-                          on_cell=on_cell, encoders=encoders or None, **load_options)
+                          on_cell=on_cell, encoders=encoders or None, cv=cv, **load_options)
 
 
 def audit(

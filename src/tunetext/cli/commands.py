@@ -173,6 +173,8 @@ def compare(
     models: Optional[str] = typer.Option(None, help="Comma-separated encoders (catalog names or folders), e.g. "
                                          "minilm-l6,mpnet-base: every transformer method runs on each, rows are "
                                          "METHOD@ENCODER and the report weighs model size against its cost."),
+    cv: str = typer.Option("auto", help="Cross-validate the two leaders over the labeled data: auto (only when the "
+                           "test split is too small to separate them; 5 folds), K or KxR (always: K folds, R repeats), off."),
     text_column: Optional[str] = typer.Option(None),
     text_pair_column: Optional[str] = typer.Option(None),
     label_column: Optional[str] = typer.Option(None),
@@ -194,7 +196,7 @@ def compare(
             progress.advance(task)
 
         summary = api.compare(data, out=out, methods=methods, budget=budget, sizes=sizes, metric=metric,
-                              params=parse_params(param), model=model, models=models, on_cell=on_cell, text_column=text_column,
+                              params=parse_params(param), model=model, models=models, on_cell=on_cell, cv=cv, text_column=text_column,
                               label_column=label_column, text_pair_column=text_pair_column, drop_empty=drop_empty)
     for line in summary["verdict"]:
         console.print("• " + line.replace("**", ""))

@@ -9,10 +9,12 @@ from typing import Callable
 import numpy as np
 
 from tunetext.compare import model_size, plots
+from tunetext.compare.crossval import CrossValidation, cross_validate, needs_cross_validation, parse_cv
+from tunetext.compare.forecast import forecast_all, forecast_sentences
 from tunetext.compare.plan import BUDGETS, Budget, Cell, plan_cells
-from tunetext.compare.report import curve_table, summary_table, write_report
+from tunetext.compare.report import curve_table, cv_table, forecast_table, summary_table, write_report
 from tunetext.compare.runner import claim_report_dir, run_cells
-from tunetext.compare.statistics import METRICS, aggregate, bootstrap_interval, mcnemar
+from tunetext.compare.statistics import METRICS, aggregate, bootstrap_interval, mcnemar, paired_difference_interval
 from tunetext.compare.verdict import FINE_TUNED, calibration_sentence, contenders, verdict
 from tunetext.data import load_splits
 from tunetext.data.dataset import DatasetSplits
@@ -30,6 +32,7 @@ def run_comparison(
     params: dict[str, dict] | None = None,
     on_cell: Callable[[Cell, bool, int], None] | None = None,
     encoders: list[str] | None = None,
+    cv: str | CrossValidation = "auto",
     **load_options,
 ) -> dict:
     """Run (or resume) the comparison and write the report into `out`; returns the summary written to results.json.
@@ -37,7 +40,10 @@ def run_comparison(
     `out` must be new, empty, or the report of an earlier comparison on the same data (which resumes).
     `metric` ranks the methods; None chooses from the training labels (macro-F1 when skewed, see `choose_metric`).
     `encoders` (two or more): every method with a `model` hyperparameter runs on each, and the report adds a model-size section.
+    `cv`: "auto" cross-validates the two leaders over the labeled data when the test split is too small to separate
+    them (see `crossval`), "K" or "KxR" always does (K folds, R repeats), "off" never.
     """
+    cv_mode, cv_plan = parse_cv(cv)
     if metric is not None and metric not in METRICS:
         raise ConfigError(f"metric={metric!r}; use one of {', '.join(METRICS)}.")
     if isinstance(budget, str):
@@ -57,17 +63,25 @@ def run_comparison(
     true_index = np.array([classes.index(label) for label in splits.test.labels])
     first_full = {r["method"]: r for r in reversed(results) if r["size_per_class"] is None and r["seed"] == 0}
     intervals = {m: bootstrap_interval(true_index, np.array(r["predicted"]), len(classes)) for m, r in first_full.items()}
-    paired = _paired_test(rows, first_full, true_index, metric)
+    paired = _paired_test(rows, first_full, true_index, metric, len(classes))
+    cross_validated = None
+    if cv_plan and needs_cross_validation(cv_mode, paired, len(splits.test)):
+        leaders = [next(c for c in cells if c.label == name and c.size is None and c.seed == 0)
+                   for name in (paired["first"], paired["second"])]
+        cross_validated = cross_validate(leaders, splits, cv_plan, out, metric, on_start=on_cell)
+    learners = [r["method"] for r in contenders(rows) if r["size_per_class"] is not None]
+    forecasts = forecast_all(results, metric, sorted(set(learners)))
 
-    lines = verdict(rows, metric, splits.name, len(classes), paired)
+    lines = verdict(rows, metric, splits.name, len(classes), paired, cross_validated)
     leaders = _leaders(rows, first_full, metric)
     if sentence := calibration_sentence(leaders):
         lines.append(sentence)
     size = model_size.section(rows, cells, metric, out)
     lines += size.sentences
     best = max((r for r in contenders(rows) if r["size_per_class"] is None), key=lambda r: r[metric])
+    lines += forecast_sentences(forecasts, best["method"], metric)
     figures = [
-        ("Learning curves", plots.learning_curves(rows, metric, out / "learning_curves.png")),
+        ("Learning curves", plots.learning_curves(rows, metric, out / "learning_curves.png", forecasts)),
         ("Accuracy against training cost", plots.pareto(rows, metric, out / "pareto.png")),
         (f"Confusion matrix of {best['method']}",
          plots.confusion(first_full[best["method"]]["confusion_matrix"], classes,
@@ -83,8 +97,8 @@ def run_comparison(
     summary = {
         "dataset": splits.name, "classes": classes, "metric": metric, "n_train": len(splits.train),
         "n_test": len(splits.test), "budget": budget.__dict__, "verdict": lines, "aggregated": rows,
-        "bootstrap_95": intervals, "paired_test": paired,
-        "metric_reason": metric_reason,
+        "bootstrap_95": intervals, "paired_test": paired, "cross_validation": cross_validated,
+        "forecast": [f.as_dict() for f in forecasts], "metric_reason": metric_reason,
     } | size.summary
     setup = (f"Dataset {splits.name}: {len(splits.train):,} train / {len(splits.test):,} test texts, "
              f"{len(classes)} classes. Training sizes per class: "
@@ -95,21 +109,27 @@ def run_comparison(
                  tables=[("Full training set", summary_table(rows, intervals, metric)),
                          (f"Learning curves ({metric}, mean ± std over seeds)", curve_table(rows, metric)),
                          ("Recall per class of the leaders (full training set, smallest classes first)",
-                          _leaders_recall(rows, first_full, metric, splits.train.labels))] + size.tables,
+                          _leaders_recall(rows, first_full, metric, splits.train.labels)),
+                         ("Learning-curve forecast (fitted power law; 95% interval from seeds)",
+                          forecast_table(forecasts))]
+                 + ([("Cross-validation of the leaders", cv_table(cross_validated, rows, metric))] if cross_validated else [])
+                 + size.tables,
                  plots=figures + size.figures, cells=results, summary=summary)
     return summary
 
 
-def _paired_test(rows: list[dict], first_full: dict, true_index: np.ndarray, metric: str) -> dict | None:
-    """McNemar between the best fine-tuned and the best other method on the full training set."""
+def _paired_test(rows: list[dict], first_full: dict, true_index: np.ndarray, metric: str, n_classes: int) -> dict | None:
+    """McNemar between the best fine-tuned and the best other method on the full training set, with the 95%
+    interval of their metric difference (first − second) over test-split resamples."""
     full = [r for r in contenders(rows) if r["size_per_class"] is None]
     ft = [r for r in full if r["family"] == FINE_TUNED]
     other = [r for r in full if r["family"] != FINE_TUNED]
     if not ft or not other:
         return None
     a, b = max(ft, key=lambda r: r[metric])["method"], max(other, key=lambda r: r[metric])["method"]
-    test = mcnemar(true_index, np.array(first_full[a]["predicted"]), np.array(first_full[b]["predicted"]))
-    return {"first": a, "second": b} | test
+    first, second = np.array(first_full[a]["predicted"]), np.array(first_full[b]["predicted"])
+    interval = paired_difference_interval(true_index, first, second, n_classes, metric)
+    return {"first": a, "second": b, "n_test": len(true_index), "difference_95": interval} | mcnemar(true_index, first, second)
 
 
 def _leaders_recall(rows: list[dict], first_full: dict, metric: str, train_labels) -> tuple[list[str], list[list[str]]]:

@@ -24,8 +24,12 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def learning_curves(rows: list[dict], metric: str, path: Path) -> Path:
-    """Metric against training-set size per method (log x), ± one std over seeds; size-free methods as flat lines."""
+def learning_curves(rows: list[dict], metric: str, path: Path, forecasts: list | None = None) -> Path:
+    """Metric against training-set size per method (log x), ± one std over seeds; size-free methods as flat lines.
+
+    `forecasts` (see `compare.forecast`) extend their method's curve, dotted, to the forecast sizes with intervals.
+    """
+    extended = {f.method: f for f in forecasts or []}
     fig, ax = plt.subplots(figsize=(8, 5))
     largest = max(r["n_train"] for r in rows)
     smallest = min(r["n_train"] for r in rows)
@@ -40,10 +44,18 @@ def learning_curves(rows: list[dict], metric: str, path: Path) -> Path:
         std = np.array([p[f"{metric}_std"] for p in points])
         (line,) = ax.plot(x, y, style, marker="o", label=method)
         ax.fill_between(x, y - std, y + std, color=line.get_color(), alpha=0.15)
+        if method in extended:
+            f = extended[method]
+            ahead = sorted(f.points)
+            ax.plot([x[-1]] + [k * f.n_now for k in ahead], [y[-1]] + [f.points[k][0] for k in ahead], ":",
+                    color=line.get_color())
+            ax.errorbar([k * f.n_now for k in ahead], [f.points[k][0] for k in ahead], fmt="none",
+                        yerr=np.array([[f.points[k][0] - f.points[k][1], f.points[k][2] - f.points[k][0]] for k in ahead]).T,
+                        ecolor=line.get_color(), capsize=3, alpha=0.7)
     ax.set_xscale("log")
     ax.set_xlabel("training examples (log scale)")
     ax.set_ylabel(metric)
-    ax.set_title(f"{metric} against training-set size")
+    ax.set_title(f"{metric} against training-set size" + (" (dotted: forecast, 95% interval)" if extended else ""))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     return _save(fig, path)

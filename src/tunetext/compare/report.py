@@ -48,6 +48,25 @@ def curve_table(rows: list[dict], metric: str) -> tuple[list[str], list[list[str
     return header, body
 
 
+def forecast_table(forecasts: list) -> tuple[list[str], list[list[str]]]:
+    """Per method: the fitted score at the current labeled data and the forecast at 2× and 4× it, with intervals."""
+    header = ["method", "sizes fitted", "labeled now", "fitted now", "2× labels", "4× labels", "still rising"]
+    body = []
+    for f in sorted(forecasts, key=lambda f: -f.points[4][0]):
+        cells = [f"{p:.3f} ({low:.3f}–{high:.3f})" for p, low, high in (f.points[2], f.points[4])]
+        body.append([f.method, str(f.sizes_used), f"{f.n_now:,.0f}", f"{f.score_now:.3f}", *cells, "yes" if f.rising else "no"])
+    return header, body
+
+
+def cv_table(cv: dict, rows: list[dict], metric: str) -> tuple[list[str], list[list[str]]]:
+    """The cross-validated leaders beside their test-split scores (two different pieces of evidence)."""
+    test = {r["method"]: r[metric] for r in rows if r["size_per_class"] is None}
+    header = ["method", f"{metric}, cross-validated (mean ± std over {cv['folds'] * cv['repeats']} folds)",
+              f"{metric}, test split"]
+    body = [[m, f"{s['mean']:.3f} ± {s['std']:.3f}", f"{test[m]:.3f}" if m in test else ""] for m, s in cv["scores"].items()]
+    return header, body
+
+
 def _markdown_table(header: list[str], body: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in body]

@@ -1,4 +1,5 @@
-"""Uncertainty: mean ± std over seeds, bootstrap intervals on the test set, and a paired test.
+"""Uncertainty: mean ± std over seeds, bootstrap intervals on the test set, paired tests on the test set and
+across cross-validation folds.
 
 Bootstrap and McNemar work from each cell's per-example predictions, so no model is re-run.
 """
@@ -9,6 +10,7 @@ from collections import defaultdict
 
 import numpy as np
 from scipy.stats import binomtest
+from scipy.stats import t as student_t
 
 METRICS = ("accuracy", "f1_macro")
 
@@ -31,26 +33,57 @@ def aggregate(results: list[dict]) -> list[dict]:
     return sorted(rows, key=lambda r: (r["method"], r["n_train"]))
 
 
-def bootstrap_interval(
-    true_index: np.ndarray, predicted_index: np.ndarray, n_classes: int, *, resamples: int = 1000, seed: int = 0
-) -> dict[str, tuple[float, float]]:
-    """95% percentile intervals of accuracy and macro-F1 over test-set resamples."""
-    rng = np.random.default_rng(seed)
-    n = len(true_index)
-    draws = rng.integers(0, n, size=(resamples, n))
-    t, p = true_index[draws], predicted_index[draws]
-    accuracy = (t == p).mean(axis=1)
-    f1 = np.empty(resamples)
-    for i in range(resamples):
+def _resampled_scores(t: np.ndarray, p: np.ndarray, n_classes: int) -> dict[str, np.ndarray]:
+    """Accuracy and macro-F1 of each row of resampled (true, predicted) class indices."""
+    f1 = np.empty(len(t))
+    for i in range(len(t)):
         tp = np.bincount(t[i][t[i] == p[i]], minlength=n_classes)
         true_count = np.bincount(t[i], minlength=n_classes)
         pred_count = np.bincount(p[i], minlength=n_classes)
         denominator = true_count + pred_count
         f1[i] = np.mean(np.divide(2 * tp, denominator, out=np.zeros(n_classes), where=denominator > 0))
-    return {
-        "accuracy": tuple(np.percentile(accuracy, [2.5, 97.5]).tolist()),
-        "f1_macro": tuple(np.percentile(f1, [2.5, 97.5]).tolist()),
-    }
+    return {"accuracy": (t == p).mean(axis=1), "f1_macro": f1}
+
+
+def bootstrap_interval(
+    true_index: np.ndarray, predicted_index: np.ndarray, n_classes: int, *, resamples: int = 1000, seed: int = 0
+) -> dict[str, tuple[float, float]]:
+    """95% percentile intervals of accuracy and macro-F1 over test-set resamples."""
+    draws = np.random.default_rng(seed).integers(0, len(true_index), size=(resamples, len(true_index)))
+    scores = _resampled_scores(true_index[draws], predicted_index[draws], n_classes)
+    return {name: tuple(np.percentile(values, [2.5, 97.5]).tolist()) for name, values in scores.items()}
+
+
+def paired_difference_interval(
+    true_index: np.ndarray, a: np.ndarray, b: np.ndarray, n_classes: int, metric: str, *, resamples: int = 1000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """95% interval of metric(a) − metric(b) over test-set resamples, both scored on the same resample: spanning
+    zero, the test split cannot tell the two apart."""
+    draws = np.random.default_rng(seed).integers(0, len(true_index), size=(resamples, len(true_index)))
+    t = true_index[draws]
+    difference = _resampled_scores(t, a[draws], n_classes)[metric] - _resampled_scores(t, b[draws], n_classes)[metric]
+    return tuple(np.percentile(difference, [2.5, 97.5]).tolist())
+
+
+def corrected_resampled_t_test(differences: np.ndarray, test_to_train: float) -> dict:
+    """Nadeau & Bengio's corrected resampled t-test on per-fold score differences of two methods.
+
+    Cross-validation folds share training data, so their differences are correlated and the plain t-test is
+    overconfident; the variance is inflated by `test_to_train` (n_test / n_train of one fold, 1/(k−1) for k-fold).
+    Returns the mean difference, its 95% interval and the two-sided p-value.
+    """
+    d = np.asarray(differences, dtype=float)
+    if len(d) < 2:
+        raise ValueError(f"{len(d)} fold differences; the test needs at least 2.")
+    mean, variance = float(d.mean()), float(d.var(ddof=1))
+    se = np.sqrt((1 / len(d) + test_to_train) * variance)
+    df = len(d) - 1
+    if se == 0:
+        return {"mean": mean, "low": mean, "high": mean, "p_value": 1.0 if mean == 0 else 0.0, "df": df}
+    half = float(student_t.ppf(0.975, df) * se)
+    p = float(2 * student_t.sf(abs(mean) / se, df))
+    return {"mean": mean, "low": mean - half, "high": mean + half, "p_value": p, "df": df}
 
 
 def mcnemar(true_index: np.ndarray, a: np.ndarray, b: np.ndarray) -> dict:

@@ -53,8 +53,11 @@ def crossover(rows: list[dict], metric: str) -> tuple[object, bool]:
     return start, found
 
 
-def verdict(rows: list[dict], metric: str, dataset: str, n_classes: int, paired: dict | None = None) -> list[str]:
-    """Sentences for the top of the report; every number in them comes from `rows` (aggregated results)."""
+def verdict(rows: list[dict], metric: str, dataset: str, n_classes: int, paired: dict | None = None,
+            cv: dict | None = None) -> list[str]:
+    """Sentences for the top of the report; every number in them comes from `rows` (aggregated results), the
+    test split's paired test (`paired`) and, when the leaders were cross-validated, `cv` (see `crossval`), on
+    which the recommendation then rests."""
     families = {r["family"] for r in rows}
     others = families - {FINE_TUNED}
     full = [r for r in rows if r["size_per_class"] is None]
@@ -70,7 +73,8 @@ def verdict(rows: list[dict], metric: str, dataset: str, n_classes: int, paired:
         significance = ""
         if paired:
             p = paired["p_value"]
-            significance = f" (McNemar p = {p:.3g}: {'a real difference' if p < 0.05 else 'not significant at 5%'})"
+            split = f"test split of {paired['n_test']:,} texts, " if "n_test" in paired else ""
+            significance = f" ({split}McNemar p = {p:.3g}: {'a real difference' if p < 0.05 else 'not significant at 5%'})"
         direction = {1: "beats", 0: "is level with", -1: "trails"}[_direction(gap)]
         by = "" if _direction(gap) == 0 else f" by {abs(gap):.1f} points"
         lines.append(
@@ -92,9 +96,35 @@ def verdict(rows: list[dict], metric: str, dataset: str, n_classes: int, paired:
         )
     lines += [f"For scale, {r['method']} (a reference, not a contender) scores {r[metric]:.3f}, against "
               f"{1 / n_classes:.3f} for guessing uniformly." for r in full if r["reference"]]
+    if cv:
+        lines.append(cv_sentence(cv, metric))
     if ft and other:
-        lines.append(_recommendation(ft, other, metric, paired))
+        lines.append(_recommendation(ft, other, metric, _evidence(ft, other, metric, paired, cv)))
     return lines
+
+
+def cv_sentence(cv: dict, metric: str) -> str:
+    """What cross-validation found for the two leaders, on which data, and what it cost."""
+    first, second = cv["scores"][cv["first"]], cv["scores"][cv["second"]]
+    d = cv["difference"]
+    verdict = "a real difference" if d["p_value"] < 0.05 else "not significant at 5%"
+    return (f"Cross-validated ({cv['plan']}, {cv['n_pool']:,} labeled texts: {cv['data']}; the test split's scores "
+            f"above are reported separately): {cv['first']} {metric} {first['mean']:.3f} ± {first['std']:.3f}, "
+            f"{cv['second']} {second['mean']:.3f} ± {second['std']:.3f} over folds; difference "
+            f"{_points(d['mean'], 0):+.1f} points (95% interval {_points(d['low'], 0):+.1f} to "
+            f"{_points(d['high'], 0):+.1f}, corrected resampled t-test p = {d['p_value']:.3g}: {verdict}). "
+            f"It cost {cv['extra_runs']} extra training runs, {cv['extra_train_seconds'] / 60:.1f} min of training.")
+
+
+def _evidence(ft: dict, other: dict, metric: str, paired: dict | None, cv: dict | None) -> dict:
+    """The gap and significance the recommendation rests on: cross-validation when it compared these two methods,
+    else the test split."""
+    if cv and {cv["first"], cv["second"]} == {ft["method"], other["method"]}:
+        sign = 1 if cv["first"] == ft["method"] else -1
+        return {"gap": sign * _points(cv["difference"]["mean"], 0), "p_value": cv["difference"]["p_value"],
+                "test": "corrected resampled t-test", "source": f"{cv['plan']} cross-validation"}
+    return {"gap": _points(ft[metric], other[metric]), "p_value": None if paired is None else paired["p_value"],
+            "test": "McNemar", "source": "the test split"}
 
 
 def _crossover_sentence(rows: list[dict], metric: str, others: set[str]) -> str:
@@ -130,26 +160,29 @@ def _times(ft: dict, other: dict) -> str:
     return f"{ratio:.0f}×" if ratio >= 1 else f"1/{1 / max(ratio, 1e-6):.0f} of"
 
 
-def _recommendation(ft: dict, other: dict, metric: str, paired: dict | None) -> str:
+def _recommendation(ft: dict, other: dict, metric: str, evidence: dict) -> str:
     """Ship fine-tuning only for a significant lead of at least a point; otherwise say why not, for a lead
-    too small or not significant, a tie, and a loss (where the other method is better, and cheaper if it is)."""
-    gap = _points(ft[metric], other[metric])
-    significant = paired is None or paired["p_value"] < 0.05
+    too small or not significant, a tie, and a loss (where the other method is better, and cheaper if it is).
+    The gap and its test come from `evidence` (see `_evidence`), which the sentence names."""
+    gap, p = evidence["gap"], evidence["p_value"]
+    significant = p is None or p < 0.05
     cost = f"{_times(ft, other)} the training time"
+    rests = f" (evidence: {evidence['source']})"
     if _direction(gap) > 0 and gap >= 1.0 and significant:
-        return f"**Ship {ft['method']}** if {gap:.1f} points are worth its training and serving cost; otherwise {other['method']}."
+        return (f"**Ship {ft['method']}** if {gap:.1f} points are worth its training and serving cost; otherwise "
+                f"{other['method']}.{rests}")
     if _direction(gap) > 0 and not significant:
         return (f"**Ship {other['method']}**: fine-tuning's {gap:.1f}-point lead is not significant at 5% "
-                f"(McNemar p = {paired['p_value']:.3g}) and costs {cost}.")
+                f"({evidence['test']} p = {p:.3g}) and costs {cost}.{rests}")
     if _direction(gap) > 0:
-        return f"**Ship {other['method']}**: fine-tuning's {gap:.1f}-point lead is too small to pay for {cost}."
+        return f"**Ship {other['method']}**: fine-tuning's {gap:.1f}-point lead is too small to pay for {cost}.{rests}"
     if _direction(gap) == 0:
-        return f"**Ship {other['method']}**: fine-tuning scores the same {metric} for {cost}."
+        return f"**Ship {other['method']}**: fine-tuning scores the same {metric} for {cost}.{rests}"
     noise = "" if significant else " (not significant at 5%)"
     cheaper = ("better and cheaper" if other["train_seconds"] <= ft["train_seconds"]
                else f"better, though slower to train (fine-tuning takes {cost})")
     return (f"**Ship {other['method']}**: fine-tuning ({ft['method']}) trails it by {-gap:.1f} points of "
-            f"{metric}{noise}; {other['method']} is {cheaper}.")
+            f"{metric}{noise}; {other['method']} is {cheaper}.{rests}")
 
 
 MATERIAL_ECE = 0.02
