@@ -73,3 +73,12 @@ def test_when_every_curve_is_flat_more_labels_are_a_poor_bet():
     assert "Every learning curve has flattened" in text
     assert "More labels are a poor bet for tfidf-svm" in text and "a different method" in text
     assert forecast_sentences([], "tfidf-svm", "accuracy") == []
+
+
+def test_forecasts_start_from_the_measured_full_size_score():
+    measured = cells("finetune", 0.92, 1.5, 0.5)
+    measured[-1]["accuracy"] += 0.01  # the single full-size cell sits above the curve
+    f = forecast_method("finetune", measured, "accuracy")
+    assert f.score_now == pytest.approx(measured[-1]["accuracy"])
+    rise = power_law(6000, 0.92, 1.5, 0.5) - power_law(3000, 0.92, 1.5, 0.5)
+    assert f.points[2][0] == pytest.approx(f.score_now + rise, abs=0.004)

@@ -75,7 +75,7 @@ class Forecast:
     method: str
     n_now: float
     score_now: float
-    """The fitted curve at `n_now` (smoother than the single measured cell)."""
+    """The measured score at `n_now` (mean over its cells) when compare ran that size, else the fitted curve's."""
     curve: Curve
     points: dict[int, tuple[float, float, float]]
     """{factor: (forecast, low, high)}."""
@@ -100,7 +100,9 @@ def forecast_method(method: str, cells: list[dict], metric: str, *, n_now: float
                     resamples: int = 200, seed: int = 0) -> Forecast:
     """Fit `method`'s curve to its `cells` (one per size and seed: `n_train`, `metric`) and forecast `FACTORS` × `n_now`.
 
-    `n_now` defaults to the largest training size among the cells (the full training set).
+    `n_now` defaults to the largest training size among the cells (the full training set). When cells were run at
+    `n_now`, forecasts start from their measured score and add the curve's rise beyond it, so the verdict's
+    numbers agree with the measured ones.
     """
     by_size: dict[float, list[float]] = defaultdict(list)
     for cell in cells:
@@ -109,16 +111,18 @@ def forecast_method(method: str, cells: list[dict], metric: str, *, n_now: float
     n_now = float(n_now or sizes[-1])
     targets = np.array([n_now] + [factor * n_now for factor in FACTORS])
 
-    def predict(samples: dict[float, list[float]]) -> np.ndarray:
+    measured = float(np.mean(by_size[n_now])) if n_now in by_size else None
+
+    def predict(samples: dict[float, list[float]]) -> tuple[Curve, np.ndarray]:
         n = np.concatenate([[size] * len(scores) for size, scores in samples.items()])
         curve = fit_curve(n, np.concatenate(list(samples.values())))
-        return np.clip(curve(targets), 0.0, 1.0)
+        scores = curve(targets) if measured is None else measured + curve(targets) - curve(n_now)
+        return curve, np.clip(scores, 0.0, 1.0)
 
-    curve = fit_curve(np.concatenate([[s] * len(by_size[s]) for s in sizes]), np.concatenate([by_size[s] for s in sizes]))
+    curve, point = predict({s: by_size[s] for s in sizes})
     rng = np.random.default_rng(seed)
-    draws = np.array([predict({s: rng.choice(by_size[s], size=len(by_size[s])).tolist() for s in sizes})
+    draws = np.array([predict({s: rng.choice(by_size[s], size=len(by_size[s])).tolist() for s in sizes})[1]
                       for _ in range(resamples)])
-    point = np.clip(curve(targets), 0.0, 1.0)
     low, high = np.percentile(draws, [2.5, 97.5], axis=0)
     points = {factor: (float(point[i + 1]), float(min(low[i + 1], point[i + 1])), float(max(high[i + 1], point[i + 1])))
               for i, factor in enumerate(FACTORS)}
