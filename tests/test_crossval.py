@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from tunetext.compare.crossval import (AUTO, SMALL_TEST, CrossValidation, cross_validate, labeled_pool,
-                                       needs_cross_validation, parse_cv)
+from tunetext.compare.crossval import (AUTO, SMALL_TEST, CrossValidation, cross_validate, estimated_seconds,
+                                       labeled_pool, needs_cross_validation, parse_cv, within_auto_budget)
 from tunetext.compare.plan import Cell
 from tunetext.compare.statistics import corrected_resampled_t_test, paired_difference_interval
+from tunetext.compare.verdict import cv_skipped_sentence
 from tunetext.data.dataset import DatasetSplits, LabeledTexts
 from tunetext.errors import ConfigError
 
@@ -89,3 +90,12 @@ def test_too_few_texts_in_a_class_for_the_folds_is_refused(tmp_path):
     with pytest.raises(ConfigError, match=r"cv=5: the smallest class has 4 labeled texts.*cv=4"):
         cross_validate([Cell("tfidf-svm", None, 0, "x"), Cell("tfidf-nb", None, 0, "x")], splits,
                        CrossValidation(5), tmp_path, "accuracy")
+
+
+def test_auto_never_more_than_doubles_the_training_time_and_says_how_to_ask():
+    # Two leaders that trained in 100 s and 1 s on 900 texts; 5 folds over a pool of 1,000 train on 800 each.
+    estimate = estimated_seconds([100.0, 1.0], CrossValidation(5, 1), n_pool=1000, n_train=900)
+    assert estimate == pytest.approx(5 * 101 * 800 / 900)
+    assert within_auto_budget(estimate, spent=600.0) and not within_auto_budget(estimate, spent=300.0)
+    sentence = cv_skipped_sentence({"plan": "5-fold", "estimate_seconds": estimate, "spent_seconds": 300.0, "folds": 5})
+    assert "7.5 min" in sentence and "5.0 min" in sentence and "--cv 5" in sentence

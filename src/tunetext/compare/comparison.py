@@ -9,13 +9,14 @@ from typing import Callable
 import numpy as np
 
 from tunetext.compare import model_size, plots
-from tunetext.compare.crossval import CrossValidation, cross_validate, needs_cross_validation, parse_cv
+from tunetext.compare.crossval import (CrossValidation, cross_validate, estimated_seconds, labeled_pool,
+                                      needs_cross_validation, parse_cv, within_auto_budget)
 from tunetext.compare.forecast import forecast_all, forecast_sentences
 from tunetext.compare.plan import BUDGETS, Budget, Cell, plan_cells
 from tunetext.compare.report import curve_table, cv_table, forecast_table, summary_table, write_report
 from tunetext.compare.runner import claim_report_dir, run_cells
 from tunetext.compare.statistics import METRICS, aggregate, bootstrap_interval, mcnemar, paired_difference_interval
-from tunetext.compare.verdict import FINE_TUNED, calibration_sentence, contenders, verdict
+from tunetext.compare.verdict import FINE_TUNED, calibration_sentence, contenders, cv_skipped_sentence, verdict
 from tunetext.data import load_splits
 from tunetext.data.dataset import DatasetSplits
 from tunetext.errors import ConfigError
@@ -64,15 +65,24 @@ def run_comparison(
     first_full = {r["method"]: r for r in reversed(results) if r["size_per_class"] is None and r["seed"] == 0}
     intervals = {m: bootstrap_interval(true_index, np.array(r["predicted"]), len(classes)) for m, r in first_full.items()}
     paired = _paired_test(rows, first_full, true_index, metric, len(classes))
-    cross_validated = None
+    cross_validated = cv_skipped = None
     if cv_plan and needs_cross_validation(cv_mode, paired, len(splits.test)):
         leaders = [next(c for c in cells if c.label == name and c.size is None and c.seed == 0)
                    for name in (paired["first"], paired["second"])]
-        cross_validated = cross_validate(leaders, splits, cv_plan, out, metric, on_start=on_cell)
+        estimate = estimated_seconds([first_full[c.label]["train_seconds"] for c in leaders], cv_plan,
+                                     len(labeled_pool(splits)[0]), len(splits.train))
+        spent = sum(float(r["train_seconds"]) for r in results)
+        if cv_mode == "auto" and not within_auto_budget(estimate, spent):
+            cv_skipped = {"plan": cv_plan.name, "estimate_seconds": estimate, "spent_seconds": spent,
+                          "folds": cv_plan.folds}
+        else:
+            cross_validated = cross_validate(leaders, splits, cv_plan, out, metric, on_start=on_cell)
     learners = [r["method"] for r in contenders(rows) if r["size_per_class"] is not None]
     forecasts = forecast_all(results, metric, sorted(set(learners)))
 
     lines = verdict(rows, metric, splits.name, len(classes), paired, cross_validated)
+    if cv_skipped:
+        lines.append(cv_skipped_sentence(cv_skipped))
     leaders = _leaders(rows, first_full, metric)
     if sentence := calibration_sentence(leaders):
         lines.append(sentence)
@@ -97,7 +107,7 @@ def run_comparison(
     summary = {
         "dataset": splits.name, "classes": classes, "metric": metric, "n_train": len(splits.train),
         "n_test": len(splits.test), "budget": budget.__dict__, "verdict": lines, "aggregated": rows,
-        "bootstrap_95": intervals, "paired_test": paired, "cross_validation": cross_validated,
+        "bootstrap_95": intervals, "paired_test": paired, "cross_validation": cross_validated, "cross_validation_skipped": cv_skipped,
         "forecast": [f.as_dict() for f in forecasts], "metric_reason": metric_reason,
     } | size.summary
     setup = (f"Dataset {splits.name}: {len(splits.train):,} train / {len(splits.test):,} test texts, "

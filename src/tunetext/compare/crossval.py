@@ -77,6 +77,18 @@ def needs_cross_validation(mode: str, paired: dict | None, n_test: int) -> bool:
     return low <= 0 <= high and n_test < SMALL_TEST
 
 
+def estimated_seconds(leader_seconds: list[float], plan: CrossValidation, n_pool: int, n_train: int) -> float:
+    """Training time the folds would take: each leader's full-size run, scaled to a fold's training set, per fold."""
+    fold_train = n_pool * (plan.folds - 1) / plan.folds
+    return plan.folds * plan.repeats * sum(leader_seconds) * fold_train / max(n_train, 1)
+
+
+def within_auto_budget(estimate: float, spent: float) -> bool:
+    """`cv="auto"` may at most double the comparison's training time; beyond that the user asks for folds by name,
+    so a default run never turns a 10-minute comparison into an hour without saying so first."""
+    return estimate <= spent
+
+
 def labeled_pool(splits: DatasetSplits) -> tuple[LabeledTexts, str]:
     """All labeled data the folds may use, and a phrase saying which: train and validation, plus the test split
     unless the data came with it (an official test split is never trained on)."""

@@ -103,6 +103,13 @@ def verdict(rows: list[dict], metric: str, dataset: str, n_classes: int, paired:
     return lines
 
 
+def cv_skipped_sentence(skip: dict) -> str:
+    """Why `cv="auto"` did not cross-validate leaders the test split cannot separate, and how to ask for it."""
+    return (f"The test split cannot separate the leaders, but {skip['plan']} cross-validation would add about "
+            f"{skip['estimate_seconds'] / 60:.1f} min of training, more than this comparison's "
+            f"{skip['spent_seconds'] / 60:.1f} min, so it was not run: pass --cv {skip['folds']} to run it.")
+
+
 def cv_sentence(cv: dict, metric: str) -> str:
     """What cross-validation found for the two leaders, on which data, and what it cost."""
     first, second = cv["scores"][cv["first"]], cv["scores"][cv["second"]]
