@@ -120,13 +120,13 @@ class Method(BaseEstimator):
         """`predict` from probabilities already computed: the argmax label, or in multi-label mode the labels
         whose probability reaches their threshold `thresholds_`; `at_least_one` (default: `at_least_one_`,
         learned in `fit`) adds the best label to a text that would get none."""
-        self._check_fitted()
-        if getattr(self, "multilabel_", False):
-            from tunetext.methods.thresholds import decide, to_label_sets
+        from tunetext.methods.thresholds import predict_labels
 
-            at_least_one = self.at_least_one_ if at_least_one is None else at_least_one
-            return to_label_sets(decide(proba, self.thresholds_, at_least_one=at_least_one), self.classes_)
-        return self.classes_[proba.argmax(axis=1)] if len(proba) else np.array([], dtype=object)
+        self._check_fitted()
+        if not getattr(self, "multilabel_", False):
+            return predict_labels(proba, self.classes_)
+        at_least_one = self.at_least_one_ if at_least_one is None else at_least_one
+        return predict_labels(proba, self.classes_, self.thresholds_, at_least_one=at_least_one)
 
     def save(self, directory: str | Path, *, overwrite: bool = False) -> Path:
         """Write the fitted method to `directory` atomically; returns the directory.

@@ -55,3 +55,12 @@ def to_label_sets(decided: np.ndarray, classes) -> np.ndarray:
     out = np.empty(len(decided), dtype=object)
     out[:] = [tuple(classes[j] for j in np.flatnonzero(row)) for row in decided]
     return out
+
+
+def predict_labels(proba: np.ndarray, classes, thresholds: np.ndarray | None = None, *, at_least_one: bool = False) -> np.ndarray:
+    """What a model predicts from its probabilities: the argmax class (`thresholds` None), or the label sets
+    `decide` gives. Methods and ONNX exports share it, so both decide alike."""
+    classes = np.asarray(classes, dtype=object)
+    if thresholds is None:
+        return classes[np.asarray(proba).argmax(axis=1)] if len(proba) else np.array([], dtype=object)
+    return to_label_sets(decide(proba, thresholds, at_least_one=at_least_one), classes)
