@@ -272,3 +272,39 @@ def test_finetune_sigmoid_head_saves_loads_and_exports_to_onnx(tmp_path, tiny_be
     assert isinstance(onnx, OnnxClassifier) and onnx.multilabel_
     np.testing.assert_allclose(onnx.predict_proba(texts), proba, atol=1e-4)
     assert list(onnx.decide(onnx.predict_proba(texts))) == list(method.predict(texts))
+
+
+# ------------------------------------------------------------------------------------------ compare
+
+
+def test_paired_bootstrap_and_intervals_on_label_sets():
+    from tunetext.compare.label_sets import bootstrap_interval, paired_bootstrap
+
+    rng = np.random.default_rng(0)
+    truth = (rng.random((200, 3)) < 0.3).astype(int)
+    good = np.where(rng.random((200, 3)) < 0.9, truth, 1 - truth)
+    bad = np.where(rng.random((200, 3)) < 0.6, truth, 1 - truth)
+    low, high = bootstrap_interval(truth, good)["f1_micro"]
+    assert low < f1_score(truth, good, average="micro") < high
+    assert paired_bootstrap(truth, good, bad, "f1_micro")["p_value"] < 0.01
+    same = paired_bootstrap(truth, good, good, "f1_micro")
+    assert same["difference"] == 0 and same["p_value"] == 1.0
+
+
+@pytest.mark.slow  # six cells: ~40 s on a loaded 2-core machine
+def test_compare_on_label_sets_ranks_by_micro_f1(tmp_path, corn_grain):
+    from tunetext import api
+
+    train, validation, test = corn_grain
+    frames = [pd.DataFrame({"text": d.texts, "label": ["|".join(x) for x in d.labels], "split": split})
+              for d, split in ((train, "train"), (validation, "validation"), (test, "test"))]
+    pd.concat(frames).to_csv(tmp_path / "news.csv", index=False)
+    with pytest.raises(ConfigError, match=r"methods=zeroshot: the data is multi-label"):
+        api.compare(tmp_path / "news.csv", out=tmp_path / "refused", methods="zeroshot,tfidf-nb")
+    summary = api.compare(tmp_path / "news.csv", out=tmp_path / "report", methods="tfidf-nb,tfidf-logreg", sizes="16,all")
+    assert summary["metric"] == "f1_micro"
+    full = {r["method"]: r for r in summary["aggregated"] if r["size_per_class"] is None}
+    assert full["tfidf-logreg"]["f1_micro"] > 0.45
+    low, high = summary["bootstrap_95"]["tfidf-logreg"]["f1_micro"]
+    assert low <= full["tfidf-logreg"]["f1_micro"] <= high
+    assert "f1_micro" in (tmp_path / "report" / "report.md").read_text()

@@ -8,14 +8,14 @@ from typing import Callable
 
 import numpy as np
 
-from tunetext.compare import model_size, plots
+from tunetext.compare import label_sets, model_size, plots
 from tunetext.compare.plan import BUDGETS, Budget, Cell, plan_cells
 from tunetext.compare.report import curve_table, summary_table, write_report
 from tunetext.compare.runner import claim_report_dir, run_cells
 from tunetext.compare.statistics import METRICS, aggregate, bootstrap_interval, mcnemar
 from tunetext.compare.verdict import FINE_TUNED, calibration_sentence, contenders, verdict
 from tunetext.data import load_splits
-from tunetext.data.dataset import DatasetSplits
+from tunetext.data.dataset import DatasetSplits, indicator
 from tunetext.errors import ConfigError
 from tunetext.evaluation.skew import choose_metric, label_skew, recall_table
 
@@ -38,8 +38,9 @@ def run_comparison(
     `metric` ranks the methods; None chooses from the training labels (macro-F1 when skewed, see `choose_metric`).
     `encoders` (two or more): every method with a `model` hyperparameter runs on each, and the report adds a model-size section.
     """
-    if metric is not None and metric not in METRICS:
-        raise ConfigError(f"metric={metric!r}; use one of {', '.join(METRICS)}.")
+    if metric is not None and metric not in METRICS + label_sets.METRICS:
+        raise ConfigError(f"metric={metric!r}; use one of {', '.join(METRICS)} ({', '.join(label_sets.METRICS)} "
+                          "for multi-label data).")
     if isinstance(budget, str):
         if budget not in BUDGETS:
             raise ConfigError(f"budget={budget!r}; use one of {', '.join(BUDGETS)}.")
@@ -54,10 +55,16 @@ def run_comparison(
     rows = aggregate(results)
 
     classes = splits.classes
-    true_index = np.array([classes.index(label) for label in splits.test.labels])
     first_full = {r["method"]: r for r in reversed(results) if r["size_per_class"] is None and r["seed"] == 0}
-    intervals = {m: bootstrap_interval(true_index, np.array(r["predicted"]), len(classes)) for m, r in first_full.items()}
-    paired = _paired_test(rows, first_full, true_index, metric)
+    if splits.train.is_multilabel:  # texts resampled, and both methods scored on the same resamples
+        truth = indicator(splits.test.labels, classes)
+        intervals = {m: label_sets.bootstrap_interval(truth, np.array(r["predicted"])) for m, r in first_full.items()}
+        paired = _paired_test(rows, first_full, metric,
+                              lambda a, b: label_sets.paired_bootstrap(truth, np.array(a), np.array(b), metric))
+    else:
+        true_index = np.array([classes.index(label) for label in splits.test.labels])
+        intervals = {m: bootstrap_interval(true_index, np.array(r["predicted"]), len(classes)) for m, r in first_full.items()}
+        paired = _paired_test(rows, first_full, metric, lambda a, b: mcnemar(true_index, np.array(a), np.array(b)))
 
     lines = verdict(rows, metric, splits.name, len(classes), paired)
     leaders = _leaders(rows, first_full, metric)
@@ -69,11 +76,12 @@ def run_comparison(
     figures = [
         ("Learning curves", plots.learning_curves(rows, metric, out / "learning_curves.png")),
         ("Accuracy against training cost", plots.pareto(rows, metric, out / "pareto.png")),
-        (f"Confusion matrix of {best['method']}",
-         plots.confusion(first_full[best["method"]]["confusion_matrix"], classes,
-                         f"{best['method']} on {splits.name} (test)", out / "confusion_best.png")),
         ("F1 per class", plots.per_class_f1(_best_per_family(rows, first_full, metric), out / "per_class_f1.png")),
     ]
+    if "confusion_matrix" in first_full[best["method"]]:  # multi-label data has none: a text may have several labels
+        figures.insert(2, (f"Confusion matrix of {best['method']}",
+                           plots.confusion(first_full[best["method"]]["confusion_matrix"], classes,
+                                           f"{best['method']} on {splits.name} (test)", out / "confusion_best.png")))
     if leaders:
         figures.append(("Reliability diagram (are the probabilities honest?)",
                         plots.reliability({r["method"]: r["reliability"] for r in leaders}, out / "reliability.png")))
@@ -100,16 +108,16 @@ def run_comparison(
     return summary
 
 
-def _paired_test(rows: list[dict], first_full: dict, true_index: np.ndarray, metric: str) -> dict | None:
-    """McNemar between the best fine-tuned and the best other method on the full training set."""
+def _paired_test(rows: list[dict], first_full: dict, metric: str, test: Callable) -> dict | None:
+    """`test(predicted_a, predicted_b)` (McNemar; for multi-label, a paired bootstrap) between the best fine-tuned
+    and the best other method on the full training set."""
     full = [r for r in contenders(rows) if r["size_per_class"] is None]
     ft = [r for r in full if r["family"] == FINE_TUNED]
     other = [r for r in full if r["family"] != FINE_TUNED]
     if not ft or not other:
         return None
     a, b = max(ft, key=lambda r: r[metric])["method"], max(other, key=lambda r: r[metric])["method"]
-    test = mcnemar(true_index, np.array(first_full[a]["predicted"]), np.array(first_full[b]["predicted"]))
-    return {"first": a, "second": b} | test
+    return {"first": a, "second": b} | test(first_full[a]["predicted"], first_full[b]["predicted"])
 
 
 def _leaders_recall(rows: list[dict], first_full: dict, metric: str, train_labels) -> tuple[list[str], list[list[str]]]:

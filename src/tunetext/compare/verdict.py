@@ -70,7 +70,7 @@ def verdict(rows: list[dict], metric: str, dataset: str, n_classes: int, paired:
         significance = ""
         if paired:
             p = paired["p_value"]
-            significance = f" (McNemar p = {p:.3g}: {'a real difference' if p < 0.05 else 'not significant at 5%'})"
+            significance = f" ({_test_name(paired)} p = {p:.3g}: {'a real difference' if p < 0.05 else 'not significant at 5%'})"
         direction = {1: "beats", 0: "is level with", -1: "trails"}[_direction(gap)]
         by = "" if _direction(gap) == 0 else f" by {abs(gap):.1f} points"
         lines.append(
@@ -140,7 +140,7 @@ def _recommendation(ft: dict, other: dict, metric: str, paired: dict | None) -> 
         return f"**Ship {ft['method']}** if {gap:.1f} points are worth its training and serving cost; otherwise {other['method']}."
     if _direction(gap) > 0 and not significant:
         return (f"**Ship {other['method']}**: fine-tuning's {gap:.1f}-point lead is not significant at 5% "
-                f"(McNemar p = {paired['p_value']:.3g}) and costs {cost}.")
+                f"({_test_name(paired)} p = {paired['p_value']:.3g}) and costs {cost}.")
     if _direction(gap) > 0:
         return f"**Ship {other['method']}**: fine-tuning's {gap:.1f}-point lead is too small to pay for {cost}."
     if _direction(gap) == 0:
@@ -169,3 +169,8 @@ def calibration_sentence(leaders: list[dict]) -> str | None:
     return (f"Calibration: {best['method']}'s probabilities are the most honest of the leaders (expected calibration "
             f"error {best['ece']:.3f}, against {worst['ece']:.3f} for {worst['method']}): prefer it where decisions "
             "use probability thresholds (see the reliability diagram).")
+
+
+def _test_name(paired: dict) -> str:
+    """McNemar, or the test the paired result names (multi-label data: a paired bootstrap)."""
+    return paired.get("test", "McNemar")

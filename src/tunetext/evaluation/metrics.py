@@ -101,7 +101,7 @@ def evaluate_multilabel(labels: Sequence, proba: np.ndarray, classes: Sequence[s
     and from the probabilities: `log_loss` (mean binary cross-entropy per text and label), and `brier`
     and `ece` over the text-label probabilities taken as binary predictions.
     """
-    from tunetext.evaluation.calibration import brier_score, expected_calibration_error
+    from tunetext.evaluation.calibration import brier_score, expected_calibration_error, reliability
 
     classes = [str(c) for c in classes]
     truth = indicator([label_set(names) for names in labels], classes)
@@ -119,6 +119,7 @@ def evaluate_multilabel(labels: Sequence, proba: np.ndarray, classes: Sequence[s
     binary = np.stack([1 - proba.ravel(), proba.ravel()], axis=1)
     result["ece"] = expected_calibration_error(binary, truth.ravel())
     result["brier"] = brier_score(binary, truth.ravel()) / 2  # the binary Brier score (p − y)², per text-label
+    result["reliability"] = reliability(binary, truth.ravel())
     p, r, f, support = precision_recall_fscore_support(truth, decided, average=None, zero_division=0)
     result["per_class"] = {
         c: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(support[i]),
