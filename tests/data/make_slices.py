@@ -23,7 +23,7 @@ SLICES = {
     "election-tweets": (600, 300, None, None),
     "bbc-news": (250, 100, 1500, None),
     "20newsgroups": (400, 200, 1000, NEWSGROUPS),
-    "reuters-corn-grain": (500, 200, 800, None),  # multi-label: sets written joined by "|", "" for none
+    "reuters-corn-grain": (400, 150, 450, None),  # multi-label: sets written joined by "|", "" for none
 }
 
 
