@@ -308,3 +308,10 @@ def test_compare_on_label_sets_ranks_by_micro_f1(tmp_path, corn_grain):
     low, high = summary["bootstrap_95"]["tfidf-logreg"]["f1_micro"]
     assert low <= full["tfidf-logreg"]["f1_micro"] <= high
     assert "f1_micro" in (tmp_path / "report" / "report.md").read_text()
+
+
+def test_audit_refuses_label_sets_clearly():
+    from tunetext.audit import audit_labels
+
+    with pytest.raises(DataError, match=r"the audit finds single-label errors.*this data is multi-label"):
+        audit_labels(LabeledTexts(["a", "b"], [("x",), ("y",)]))
