@@ -315,3 +315,11 @@ def test_audit_refuses_label_sets_clearly():
 
     with pytest.raises(DataError, match=r"the audit finds single-label errors.*this data is multi-label"):
         audit_labels(LabeledTexts(["a", "b"], [("x",), ("y",)]))
+
+
+def test_validation_must_hold_the_same_kind_of_labels():
+    texts, labels = ["apple pie", "car engine"], [("x",), ("y",)]
+    with pytest.raises(DataError, match=r"training data has label sets but the validation data has single labels"):
+        make_method("tfidf-logreg").fit(texts, labels, validation=LabeledTexts(["apple"], ["x"]))
+    with pytest.raises(DataError, match=r"label 'z' of text 1 is not one of the classes \(x, y\)"):
+        make_method("tfidf-logreg").fit(texts, labels, validation=LabeledTexts(["apple"], [("z",)]))

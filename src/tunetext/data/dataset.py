@@ -9,6 +9,8 @@ from typing import Sequence, Union
 
 import numpy as np
 
+from tunetext.errors import DataError
+
 Text = Union[str, tuple[str, str]]
 """One example: a single text, or a pair of texts (premise/hypothesis, question/answer, ...)."""
 
@@ -79,7 +81,8 @@ def indicator(labels: Sequence[LabelSet], classes: Sequence[str]) -> np.ndarray:
     for i, names in enumerate(labels):
         for name in names:
             if name not in column:
-                raise ValueError(f"label {name!r} of text {i + 1} is not one of the classes {', '.join(classes)}")
+                raise DataError(f"label {name!r} of text {i + 1} is not one of the classes ({', '.join(classes)}); "
+                                "drop or relabel that text, or train on data that has the label.")
             matrix[i, column[name]] = 1
     return matrix
 

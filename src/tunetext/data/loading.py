@@ -450,6 +450,8 @@ def label_sets(frame: pd.DataFrame, columns: Columns, source: str) -> list[tuple
     if columns.label_columns:
         return _flag_sets(frame, columns.label_columns, source)
     values = list(frame[columns.label])
+    if any(isinstance(v, dict) for v in values):  # objects, not label sets: refused with their row numbers
+        refuse_nested_cells([v if isinstance(v, dict) else None for v in values], columns.label, source, label=True)
     has_lists = any(isinstance(v, (list, tuple, np.ndarray)) for v in values)
     delimiter = columns.delimiter or _detect_delimiter([_as_str(v) for v in values if isinstance(v, str)])
     if not has_lists and delimiter is None:
@@ -460,8 +462,6 @@ def label_sets(frame: pd.DataFrame, columns: Columns, source: str) -> list[tuple
                         f"{missing[0] + 1} (row 1 is the first row after the header). Give [] for a text with no label.")
     sets = []
     for i, value in enumerate(values):
-        if isinstance(value, dict):
-            refuse_nested_cells([value], columns.label, source, label=True)
         names = list(value) if isinstance(value, (list, tuple, np.ndarray)) else (
             _as_str(value).split(delimiter) if delimiter else [_as_str(value)])
         names = [_as_str(name).strip() for name in names]

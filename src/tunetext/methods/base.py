@@ -82,6 +82,10 @@ class Method(BaseEstimator):
         self.multilabel_ = is_multilabel(labels)
         if self.multilabel_ and not self.multilabel:
             raise ConfigError(_refuse_multilabel(self))
+        if validation is not None and len(validation) and validation.is_multilabel != self.multilabel_:
+            kinds = ("label sets", "single labels") if self.multilabel_ else ("single labels", "label sets")
+            raise DataError(f"the training data has {kinds[0]} but the validation data has {kinds[1]}; give both "
+                            "the same kind of labels.")
         texts = self._preprocess(texts)
         if validation is not None:
             validation = LabeledTexts(self._preprocess(list(validation.texts)), validation.labels, validation.source)
