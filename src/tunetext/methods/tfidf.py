@@ -53,7 +53,6 @@ def join_pair(text: Text) -> str:
 
 
 class _SparseLinearMethod(Method):
-    multilabel = True
 
     """Shared fit/predict/save: a vectoriser, then linear class scores that a link turns into probabilities.
 
@@ -72,6 +71,8 @@ class _SparseLinearMethod(Method):
     max_features
         Keep only the most frequent n-grams; None keeps all.
     """
+
+    multilabel = True
 
     def __init__(self, *, ngram_range: tuple[int, int] = (1, 2), min_df: int = 1, max_features: int | None = None):
         self.ngram_range = ngram_range
