@@ -257,13 +257,6 @@ def test_a_list_text_column_is_refused_not_printed(tmp_path, suffix):
     assert load_labeled(write(joined, tmp_path / f"joined{suffix}")).texts[2] == "dull plot"
 
 
-def test_a_list_label_column_is_refused_until_multi_label_exists(tmp_path):
-    path = write(pd.DataFrame({"text": ["a", "b"], "label": [["x", "y"], ["y"]]}), tmp_path / "tags.parquet")
-    with pytest.raises(DataError, match=r"column 'label' of tags.parquet holds lists instead of labels in 2 rows.*"
-                       r"Keep one label per row.*multi-label classification is not supported"):
-        load_labeled(path)
-
-
 def test_an_object_cell_is_refused_too(tmp_path):
     path = write(pd.DataFrame({"text": ["fine", {"body": "good"}], "label": ["a", "b"]}), tmp_path / "o.jsonl")
     with pytest.raises(DataError, match=r"holds objects instead of texts in 1 row: data row 2 .*keys body"):

@@ -189,6 +189,7 @@ class Gate:
 
     def __init__(self, method):
         self.method, self.classes_ = method, method.classes_
+        self.decide, self.multilabel_ = method.decide, False
         self.entered, self.release = threading.Event(), threading.Event()
         self.batches = []
 

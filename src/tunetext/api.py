@@ -63,6 +63,8 @@ def train(
     text_column: str | None = None,
     label_column: str | None = None,
     text_pair_column: str | None = None,
+    label_columns: Sequence[str] | None = None,
+    label_delimiter: str | None = None,
     drop_empty: bool = False,
     overwrite: bool = False,
     metric: str | None = None,
@@ -84,8 +86,8 @@ def train(
 
     method, params = merge_config(method, params, config)
     out = check_model_dir(out, inputs=paths_used(data, config=config, params=params), overwrite=overwrite)
-    splits = load_splits(data, text_column=text_column, label_column=label_column,
-                         text_pair_column=text_pair_column, drop_empty=drop_empty, seed=seed)
+    splits = load_splits(data, text_column=text_column, label_column=label_column, text_pair_column=text_pair_column,
+                         label_columns=label_columns, label_delimiter=label_delimiter, drop_empty=drop_empty, seed=seed)
     headline = choose_metric(splits.train.labels, metric)  # before training: a wrong metric fails fast
     estimator = make_method(method, **params)
     train_data = splits.train

@@ -82,6 +82,9 @@ def audit_labels(
         raise ConfigError("methods is empty; pass at least one method name, e.g. tfidf-logreg.")
     if folds < 2:
         raise ConfigError(f"folds={folds!r} must be at least 2 (5 is usual).")
+    if data.is_multilabel:
+        raise DataError("the audit finds single-label errors (confident learning over one class per text); this data "
+                        "is multi-label (label sets). Audit one label at a time as a yes/no column instead.")
     labels = np.asarray([str(label) for label in data.labels], dtype=object)
     classes, counts = np.unique(labels, return_counts=True)
     if len(classes) < 2 or counts.min() < 2:

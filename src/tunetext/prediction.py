@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tunetext.data.dataset import Text
-from tunetext.data.loading import SUFFIXES, find_text_column, iter_table_chunks, refuse_nested_cells
+from tunetext.data.loading import LABEL_DELIMITER, SUFFIXES, find_text_column, iter_table_chunks, refuse_nested_cells
 from tunetext.errors import ConfigError, DataError, ModelError
 from tunetext.io import atomic_path, check_output_file
 from tunetext.methods.base import Method, read_metadata
@@ -24,8 +24,11 @@ class Predictor(Protocol):
     """What prediction and serving need from a model: a `Method`, or an `OnnxClassifier`."""
 
     classes_: np.ndarray
+    multilabel_: bool
 
     def predict_proba(self, texts: Sequence[Text]) -> np.ndarray: ...
+
+    def decide(self, proba: np.ndarray) -> np.ndarray: ...
 
 
 def resolve_backend(model_dir: str | Path, backend: str = "auto") -> str:
@@ -71,13 +74,17 @@ def _with_task(model_dir: str | Path, backend: str, task: str) -> Predictor:
 
 
 def predict_frame(method: Predictor, frame: pd.DataFrame, text_column: str, text_pair_column: str | None = None) -> pd.DataFrame:
-    """`frame` with the predicted label and one `proba_<class>` column per class appended."""
+    """`frame` with the predicted label and one `proba_<class>` column per class appended; for a multi-label
+    model the predicted labels are joined by `LABEL_DELIMITER` (empty when none)."""
     texts = _column_texts(frame, text_column)
     if text_pair_column is not None:
         texts = list(zip(texts, _column_texts(frame, text_pair_column)))
     proba = method.predict_proba(texts)
     out = frame.copy()
-    out[PREDICTED_COLUMN] = method.classes_[proba.argmax(axis=1)] if len(proba) else np.array([], dtype=object)
+    predicted = method.decide(proba)
+    if getattr(method, "multilabel_", False):
+        predicted = [LABEL_DELIMITER.join(names) for names in predicted]
+    out[PREDICTED_COLUMN] = predicted
     for i, label in enumerate(method.classes_):
         out[f"proba_{label}"] = proba[:, i]
     return out

@@ -5,7 +5,7 @@
     scores.select("text", "prediction.label", "prediction.probabilities")
 
 `probabilities` follow the model's `classes_` order (`tunetext.json` → "classes"). Two columns score text
-pairs. The model folder must be readable at the same path on every executor (a shared or distributed file
+pairs. A multi-label model's `label` is its predicted label set joined by "|" (each label at its tuned threshold). The model folder must be readable at the same path on every executor (a shared or distributed file
 system, or a copy baked into the executors' image).
 """
 
@@ -39,6 +39,7 @@ def predict_udf(model_dir: str | os.PathLike, *, batch_size: int = 256):
         import numpy as np
         import torch
 
+        from tunetext.data.loading import LABEL_DELIMITER
         from tunetext.methods import Method
 
         method = Method.load(model_dir)
@@ -48,7 +49,8 @@ def predict_udf(model_dir: str | os.PathLike, *, batch_size: int = 256):
         def predict(*columns: np.ndarray) -> dict[str, np.ndarray]:
             texts = list(zip(*map(list, columns))) if len(columns) == 2 else list(columns[0])
             proba = method.predict_proba(texts)
-            return {"label": method.classes_[proba.argmax(axis=1)].astype(str), "probabilities": proba}
+            labels = [LABEL_DELIMITER.join(d) if method.multilabel_ else d for d in method.decide(proba)]
+            return {"label": np.array(labels, dtype=str), "probabilities": proba}
 
         return predict
 

@@ -23,6 +23,7 @@ SLICES = {
     "election-tweets": (600, 300, None, None),
     "bbc-news": (250, 100, 1500, None),
     "20newsgroups": (400, 200, 1000, NEWSGROUPS),
+    "reuters-corn-grain": (400, 150, 450, None),  # multi-label: sets written joined by "|", "" for none
 }
 
 
@@ -30,7 +31,8 @@ def sample(data: LabeledTexts, size: int, max_chars: int | None, classes: tuple[
     if classes is not None:
         data = data.subset([i for i, label in enumerate(data.labels) if label in classes])
     _, kept = stratified_holdout(data, size, seed=0)
-    frame = pd.DataFrame({"text": [t[:max_chars] for t in kept.texts], "label": kept.labels})
+    labels = ["|".join(label) if isinstance(label, tuple) else label for label in kept.labels]
+    frame = pd.DataFrame({"text": [t[:max_chars] for t in kept.texts], "label": labels})
     return frame.sample(frac=1, random_state=0)  # shuffled: a head() of the file must not be a single class
 
 

@@ -18,6 +18,13 @@ console = Console()
 app.add_typer(data_app, name="data", help="List, inspect and fetch the bundled real datasets.")
 
 DATA_HELP = "A CSV/TSV/JSONL/Parquet file, a folder (train.*/test.* or a saved HF dataset), or a catalog name (see `tunetext data list`)."
+LABEL_COLUMNS_HELP = "Multi-label: several 0/1 columns, one per label, e.g. billing,refund,bug (instead of --label-column)."
+LABEL_DELIMITER_HELP = "Multi-label: what joins several labels in one label cell (default: '|' when present, ',' when unambiguous)."
+
+
+def split_names(value: str | None) -> list[str] | None:
+    """"a,b,c" -> ["a", "b", "c"]; None stays None."""
+    return None if value is None else [name.strip() for name in value.split(",") if name.strip()]
 
 
 def parse_params(pairs: list[str]) -> dict:
@@ -50,6 +57,8 @@ def train(
     text_column: Optional[str] = typer.Option(None, help="Text column (auto-detected by default)."),
     text_pair_column: Optional[str] = typer.Option(None, help="Second text column, for text pairs."),
     label_column: Optional[str] = typer.Option(None, help="Label column (auto-detected by default)."),
+    label_columns: Optional[str] = typer.Option(None, help=LABEL_COLUMNS_HELP),
+    label_delimiter: Optional[str] = typer.Option(None, help=LABEL_DELIMITER_HELP),
     drop_empty: bool = typer.Option(False, help="Skip rows with empty texts or labels instead of stopping."),
     seed: int = typer.Option(0, help="Seed for the train/validation/test split."),
     preprocess: Optional[str] = typer.Option(None, help="Normaliser applied at training and prediction: 'tweet'."),
@@ -85,7 +94,8 @@ def train(
         raise typer.BadParameter("pass --data PATH|DATASET, or --task NAME=PATH|DATASET twice or more for multi-task.")
     metrics = api.train(data, out=out, method=method, params=params, config=config, augment=augment,
                         augment_ratio=augment_ratio, seed=seed, text_column=text_column, label_column=label_column,
-                        text_pair_column=text_pair_column, drop_empty=drop_empty, overwrite=overwrite, metric=metric,
+                        text_pair_column=text_pair_column, label_columns=split_names(label_columns),
+                        label_delimiter=label_delimiter, drop_empty=drop_empty, overwrite=overwrite, metric=metric,
                         console=console)
     if not api.is_main_process():
         return
@@ -102,6 +112,8 @@ def evaluate(
     text_column: Optional[str] = typer.Option(None),
     text_pair_column: Optional[str] = typer.Option(None),
     label_column: Optional[str] = typer.Option(None),
+    label_columns: Optional[str] = typer.Option(None, help=LABEL_COLUMNS_HELP),
+    label_delimiter: Optional[str] = typer.Option(None, help=LABEL_DELIMITER_HELP),
     drop_empty: bool = typer.Option(False),
     out: Optional[Path] = typer.Option(None, help="Write the metrics here as JSON."),
     task: Optional[str] = typer.Option(None, "--task", help=TASK_HELP),
@@ -116,7 +128,8 @@ def evaluate(
 
     if out is not None:
         check_output_file(out, inputs=[data], overwrite=overwrite)
-    columns = dict(text_column=text_column, label_column=label_column, text_pair_column=text_pair_column)
+    columns = dict(text_column=text_column, label_column=label_column, text_pair_column=text_pair_column,
+                   label_columns=split_names(label_columns), label_delimiter=label_delimiter)
     if split == "auto":
         split = "all" if Path(data).exists() else "test"
     if split == "all":
@@ -128,7 +141,8 @@ def evaluate(
     method = load_predictor(model_dir, "torch", task)
     check_known_labels(rows.labels, method.classes_, rows.source or str(data))
     with console.status(f"Predicting {len(rows):,} texts…"):
-        metrics = compute_metrics(rows.labels, method.predict_proba(rows.texts), method.classes_, texts=rows.texts)
+        proba = method.predict_proba(rows.texts)
+        metrics = compute_metrics(rows.labels, proba, method.classes_, texts=rows.texts, predicted=method.decide(proba))
     console.print(metrics_table(metrics, title=f"{method.name} on {data} ({split})"), per_class_table(metrics))
     if out is not None:
         write_json(out, metrics)
@@ -178,6 +192,8 @@ def compare(
     text_column: Optional[str] = typer.Option(None),
     text_pair_column: Optional[str] = typer.Option(None),
     label_column: Optional[str] = typer.Option(None),
+    label_columns: Optional[str] = typer.Option(None, help=LABEL_COLUMNS_HELP),
+    label_delimiter: Optional[str] = typer.Option(None, help=LABEL_DELIMITER_HELP),
     drop_empty: bool = typer.Option(False),
 ) -> None:
     """Every method on one dataset, across training sizes and seeds: which approach to ship, and what it costs."""
@@ -197,7 +213,8 @@ def compare(
 
         summary = api.compare(data, out=out, methods=methods, budget=budget, sizes=sizes, metric=metric,
                               params=parse_params(param), model=model, models=models, on_cell=on_cell, cv=cv, text_column=text_column,
-                              label_column=label_column, text_pair_column=text_pair_column, drop_empty=drop_empty)
+                              label_column=label_column, text_pair_column=text_pair_column, drop_empty=drop_empty,
+                              label_columns=split_names(label_columns), label_delimiter=label_delimiter)
     for line in summary["verdict"]:
         console.print("• " + line.replace("**", ""))
     console.print(f"Report: [bold]{out / 'report.html'}[/] (also report.md, results.json, results.csv, PNG plots)")

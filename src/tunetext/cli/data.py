@@ -44,15 +44,16 @@ def show(name: str = typer.Argument(..., help="A catalog name, as listed by `tun
     console.print(f"source: {info.package.spec} (sha256 {info.package.sha256[:12]}...), licence {info.licence}")
     console.print(f"split: {info.split}; cached in {catalog.dataset_dir(name)}")
     parts = {"train": splits.train, "validation": splits.validation, "test": splits.test}
-    counts = {split: Counter(data.labels) for split, data in parts.items()}
-    table = Table("class", *parts, title="Examples per class")
-    for label in splits.classes:
+    counts = {split: _label_counts(data) for split, data in parts.items()}
+    multilabel = splits.train.is_multilabel
+    table = Table("class", *parts, title="Examples per label (a text may have several)" if multilabel else "Examples per class")
+    for label in splits.classes + ([NO_LABEL] if multilabel else []):
         table.add_row(label, *(f"{counts[split][label]:,}" for split in parts))
     table.add_row("[bold]total[/bold]", *(f"[bold]{len(data):,}[/bold]" for data in parts.values()))
     console.print(table)
     examples = Table("label", "text (train)", title="First examples")
     for text, label in zip(splits.train.texts[:3], splits.train.labels[:3], strict=True):
-        examples.add_row(label, _shorten(text))
+        examples.add_row("|".join(label) if isinstance(label, tuple) else label, _shorten(text))
     console.print(examples)
 
 
@@ -67,6 +68,16 @@ def fetch(name: str = typer.Argument(..., help="A catalog name, or `all`.")) -> 
             was_cached = catalog.is_cached(current)
             folder = catalog.fetch(current)
         console.print(f"[green]✓[/green] {current}: {'already cached in' if was_cached else 'saved to'} {folder}")
+
+
+NO_LABEL = "(no label)"
+
+
+def _label_counts(data) -> Counter:
+    """Texts per class; for multi-label data, texts per label name, and texts with an empty set as NO_LABEL."""
+    if not data.is_multilabel:
+        return Counter(data.labels)
+    return Counter(name for names in data.labels for name in (names or (NO_LABEL,)))
 
 
 def _shorten(text: str | tuple[str, str], width: int = 100) -> str:

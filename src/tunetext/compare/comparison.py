@@ -8,7 +8,7 @@ from typing import Callable
 
 import numpy as np
 
-from tunetext.compare import model_size, plots
+from tunetext.compare import label_sets, model_size, plots
 from tunetext.compare.crossval import (CrossValidation, cross_validate, estimated_seconds, labeled_pool,
                                       needs_cross_validation, parse_cv, within_auto_budget)
 from tunetext.compare.forecast import forecast_all, forecast_sentences
@@ -18,7 +18,7 @@ from tunetext.compare.runner import claim_report_dir, run_cells
 from tunetext.compare.statistics import METRICS, aggregate, bootstrap_interval, mcnemar, paired_difference_interval
 from tunetext.compare.verdict import FINE_TUNED, calibration_sentence, contenders, cv_skipped_sentence, verdict
 from tunetext.data import load_splits
-from tunetext.data.dataset import DatasetSplits
+from tunetext.data.dataset import DatasetSplits, indicator
 from tunetext.errors import ConfigError
 from tunetext.evaluation.skew import choose_metric, label_skew, recall_table
 
@@ -45,13 +45,17 @@ def run_comparison(
     them (see `crossval`), "K" or "KxR" always does (K folds, R repeats), "off" never.
     """
     cv_mode, cv_plan = parse_cv(cv)
-    if metric is not None and metric not in METRICS:
-        raise ConfigError(f"metric={metric!r}; use one of {', '.join(METRICS)}.")
+    if metric is not None and metric not in METRICS + label_sets.METRICS:
+        raise ConfigError(f"metric={metric!r}; use one of {', '.join(METRICS)} ({', '.join(label_sets.METRICS)} "
+                          "for multi-label data).")
     if isinstance(budget, str):
         if budget not in BUDGETS:
             raise ConfigError(f"budget={budget!r}; use one of {', '.join(BUDGETS)}.")
         budget = BUDGETS[budget]
     splits = data if isinstance(data, DatasetSplits) else load_splits(data, **load_options)
+    if cv_mode == "always" and splits.train.is_multilabel:
+        raise ConfigError(f"cv={cv!r}: cross-validating the leaders works on single-label data only so far; pass "
+                          "cv='auto' or 'off' for multi-label data (its verdict rests on a paired bootstrap of the test split).")
     metric, metric_reason = choose_metric(splits.train.labels, metric)
     out = Path(out)
     fingerprint = splits.fingerprint()
@@ -61,10 +65,22 @@ def run_comparison(
     rows = aggregate(results)
 
     classes = splits.classes
-    true_index = np.array([classes.index(label) for label in splits.test.labels])
     first_full = {r["method"]: r for r in reversed(results) if r["size_per_class"] is None and r["seed"] == 0}
-    intervals = {m: bootstrap_interval(true_index, np.array(r["predicted"]), len(classes)) for m, r in first_full.items()}
-    paired = _paired_test(rows, first_full, true_index, metric, len(classes))
+    if splits.train.is_multilabel:  # texts resampled, and both methods scored on the same resamples
+        truth = indicator(splits.test.labels, classes)
+        intervals = {m: label_sets.bootstrap_interval(truth, np.array(r["predicted"])) for m, r in first_full.items()}
+        paired = _paired_test(rows, first_full, metric,
+                              lambda a, b: label_sets.paired_bootstrap(truth, np.array(a), np.array(b), metric))
+    else:
+        true_index = np.array([classes.index(label) for label in splits.test.labels])
+        intervals = {m: bootstrap_interval(true_index, np.array(r["predicted"]), len(classes)) for m, r in first_full.items()}
+
+        def test(a, b):
+            a, b = np.array(a), np.array(b)
+            interval = paired_difference_interval(true_index, a, b, len(classes), metric)
+            return {"n_test": len(true_index), "difference_95": interval} | mcnemar(true_index, a, b)
+
+        paired = _paired_test(rows, first_full, metric, test)
     cross_validated = cv_skipped = None
     if cv_plan and needs_cross_validation(cv_mode, paired, len(splits.test)):
         leaders = [next(c for c in cells if c.label == name and c.size is None and c.seed == 0)
@@ -93,11 +109,12 @@ def run_comparison(
     figures = [
         ("Learning curves", plots.learning_curves(rows, metric, out / "learning_curves.png", forecasts)),
         ("Accuracy against training cost", plots.pareto(rows, metric, out / "pareto.png")),
-        (f"Confusion matrix of {best['method']}",
-         plots.confusion(first_full[best["method"]]["confusion_matrix"], classes,
-                         f"{best['method']} on {splits.name} (test)", out / "confusion_best.png")),
         ("F1 per class", plots.per_class_f1(_best_per_family(rows, first_full, metric), out / "per_class_f1.png")),
     ]
+    if "confusion_matrix" in first_full[best["method"]]:  # multi-label data has none: a text may have several labels
+        figures.insert(2, (f"Confusion matrix of {best['method']}",
+                           plots.confusion(first_full[best["method"]]["confusion_matrix"], classes,
+                                           f"{best['method']} on {splits.name} (test)", out / "confusion_best.png")))
     if leaders:
         figures.append(("Reliability diagram (are the probabilities honest?)",
                         plots.reliability({r["method"]: r["reliability"] for r in leaders}, out / "reliability.png")))
@@ -128,18 +145,16 @@ def run_comparison(
     return summary
 
 
-def _paired_test(rows: list[dict], first_full: dict, true_index: np.ndarray, metric: str, n_classes: int) -> dict | None:
-    """McNemar between the best fine-tuned and the best other method on the full training set, with the 95%
-    interval of their metric difference (first − second) over test-split resamples."""
+def _paired_test(rows: list[dict], first_full: dict, metric: str, test: Callable) -> dict | None:
+    """`test(predicted_a, predicted_b)` (McNemar; for multi-label, a paired bootstrap) between the best fine-tuned
+    and the best other method on the full training set."""
     full = [r for r in contenders(rows) if r["size_per_class"] is None]
     ft = [r for r in full if r["family"] == FINE_TUNED]
     other = [r for r in full if r["family"] != FINE_TUNED]
     if not ft or not other:
         return None
     a, b = max(ft, key=lambda r: r[metric])["method"], max(other, key=lambda r: r[metric])["method"]
-    first, second = np.array(first_full[a]["predicted"]), np.array(first_full[b]["predicted"])
-    interval = paired_difference_interval(true_index, first, second, n_classes, metric)
-    return {"first": a, "second": b, "n_test": len(true_index), "difference_95": interval} | mcnemar(true_index, first, second)
+    return {"first": a, "second": b} | test(first_full[a]["predicted"], first_full[b]["predicted"])
 
 
 def _leaders_recall(rows: list[dict], first_full: dict, metric: str, train_labels) -> tuple[list[str], list[list[str]]]:

@@ -69,7 +69,7 @@ def parse_cv(cv: str | CrossValidation | None) -> tuple[str, CrossValidation | N
 def needs_cross_validation(mode: str, paired: dict | None, n_test: int) -> bool:
     """Whether to cross-validate: always when asked for folds; under "auto", when the leaders' paired difference on
     the test split has an interval spanning zero and the split is small."""
-    if mode == "off" or paired is None:
+    if mode == "off" or paired is None or "difference_95" not in paired:  # multi-label data: no folds yet
         return False
     if mode == "always":
         return True

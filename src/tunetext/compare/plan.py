@@ -90,7 +90,12 @@ def plan_cells(
     declares a `model` hyperparameter runs once per encoder (its cells named `method@encoder`).
     """
     methods = methods or [m for m in list_methods() if get_method_class(m).comparable
-                          and (budget.every_method or get_method_class(m).in_fast_budget)]
+                          and (budget.every_method or get_method_class(m).in_fast_budget)
+                          and (get_method_class(m).multilabel or not train.is_multilabel)]
+    single = [m for m in methods if train.is_multilabel and not get_method_class(m).multilabel]
+    if single:
+        raise ConfigError(f"methods={','.join(single)}: the data is multi-label, which {' and '.join(single)} cannot "
+                          "learn; leave them out (the default plans only methods that can).")
     unfit = [m for m in methods if not get_method_class(m).comparable]
     if unfit:
         raise ConfigError(f"methods={','.join(unfit)}: compare runs methods on one labeled dataset, which "
@@ -100,7 +105,7 @@ def plan_cells(
         raise ConfigError(f"models={','.join(encoders)}: rows are named by the encoder's last path part, and two "
                           "share one; give each encoder folder a distinct name.")
     params = params or {}
-    counts = np.unique(train.labels, return_counts=True)[1]
+    counts = np.unique(class_keys(train), return_counts=True)[1]
     sizes = [s for s in budget.sizes if s is None or s < counts.max()]
     if None not in sizes:
         sizes.append(None)
@@ -115,11 +120,17 @@ def plan_cells(
     return cells
 
 
+def class_keys(data: LabeledTexts) -> np.ndarray:
+    """Each text's class; for multi-label data its label set (joined by "|"), so curves subsample by set."""
+    return np.asarray(["|".join(label) if isinstance(label, tuple) else label for label in data.labels], dtype=object)
+
+
 def subsample(train: LabeledTexts, per_class: int | None, seed: int) -> LabeledTexts:
-    """A stratified subsample with at most `per_class` examples of each class (all of a smaller class)."""
+    """A stratified subsample with at most `per_class` examples of each class (all of a smaller class); for
+    multi-label data, of each label set (the empty set too)."""
     if per_class is None:
         return train
     rng = np.random.default_rng(seed)
-    labels = np.asarray(train.labels)
+    labels = class_keys(train)
     chosen = [rng.permutation(np.flatnonzero(labels == c))[:per_class] for c in np.unique(labels)]
     return train.subset(np.sort(np.concatenate(chosen)))

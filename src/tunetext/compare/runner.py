@@ -8,7 +8,7 @@ from typing import Callable
 
 from tunetext import __version__
 from tunetext.compare.plan import Cell, subsample
-from tunetext.data.dataset import DatasetSplits
+from tunetext.data.dataset import DatasetSplits, indicator
 from tunetext.errors import ConfigError
 from tunetext.evaluation.experiment import fit_and_evaluate
 from tunetext.io import read_json, write_json
@@ -74,8 +74,10 @@ def run_cell(cell: Cell, splits: DatasetSplits) -> dict:
     result, proba = fit_and_evaluate(method, train, splits.test, validation=validation, time_prediction=cell.size is None)
     # Per-example predictions (as class indices) feed the bootstrap intervals and the paired test.
     # What the method declares about itself goes with the numbers: the report reads it, never the method's name.
+    # Multi-label: each text's 0/1 row of predicted labels, at the method's thresholds.
+    predicted = indicator(method.decide(proba), method.classes_) if method.multilabel_ else proba.argmax(axis=1)
     result |= {"family": method.family, "reference": method.reference_row, "classes": method.classes_.tolist(),
-               "predicted": proba.argmax(axis=1).tolist(),
+               "predicted": predicted.tolist(),
                "diagnostics": {name: dataclasses.asdict(series) for name, series in method.diagnostics().items()}}
     if cell.encoder:  # one row per method and encoder in every table, plot and test downstream
         result |= {"method": cell.label, "encoder": cell.encoder}

@@ -25,7 +25,8 @@ def aggregate(results: list[dict]) -> list[dict]:
         row = {"method": method, "family": cells[0]["family"], "reference": cells[0].get("reference", False),
                "size_per_class": size, "seeds": len(cells),
                "n_train": float(np.mean([c["n_train"] for c in cells]))}
-        for key in METRICS + ("train_seconds", "predict_texts_per_second", "peak_memory_mb", "size_mb"):
+        multilabel = ("f1_micro",) if "f1_micro" in cells[0] else ()  # multi-label cells rank by it by default
+        for key in METRICS + multilabel + ("train_seconds", "predict_texts_per_second", "peak_memory_mb", "size_mb"):
             values = np.array([c[key] for c in cells], dtype=float)
             row[key] = float(values.mean())
             row[f"{key}_std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0

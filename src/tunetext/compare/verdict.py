@@ -74,7 +74,7 @@ def verdict(rows: list[dict], metric: str, dataset: str, n_classes: int, paired:
         if paired:
             p = paired["p_value"]
             split = f"test split of {paired['n_test']:,} texts, " if "n_test" in paired else ""
-            significance = f" ({split}McNemar p = {p:.3g}: {'a real difference' if p < 0.05 else 'not significant at 5%'})"
+            significance = f" ({split}{_test_name(paired)} p = {p:.3g}: {'a real difference' if p < 0.05 else 'not significant at 5%'})"
         direction = {1: "beats", 0: "is level with", -1: "trails"}[_direction(gap)]
         by = "" if _direction(gap) == 0 else f" by {abs(gap):.1f} points"
         lines.append(
@@ -131,7 +131,7 @@ def _evidence(ft: dict, other: dict, metric: str, paired: dict | None, cv: dict 
         return {"gap": sign * _points(cv["difference"]["mean"], 0), "p_value": cv["difference"]["p_value"],
                 "test": "corrected resampled t-test", "source": f"{cv['plan']} cross-validation"}
     return {"gap": _points(ft[metric], other[metric]), "p_value": None if paired is None else paired["p_value"],
-            "test": "McNemar", "source": "the test split"}
+            "test": None if paired is None else _test_name(paired), "source": "the test split"}
 
 
 def _crossover_sentence(rows: list[dict], metric: str, others: set[str]) -> str:
@@ -209,3 +209,8 @@ def calibration_sentence(leaders: list[dict]) -> str | None:
     return (f"Calibration: {best['method']}'s probabilities are the most honest of the leaders (expected calibration "
             f"error {best['ece']:.3f}, against {worst['ece']:.3f} for {worst['method']}): prefer it where decisions "
             "use probability thresholds (see the reliability diagram).")
+
+
+def _test_name(paired: dict) -> str:
+    """McNemar, or the test the paired result names (multi-label data: a paired bootstrap)."""
+    return paired.get("test", "McNemar")

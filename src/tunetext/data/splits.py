@@ -10,12 +10,14 @@ import os
 import warnings
 from collections import Counter
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 from sklearn.model_selection import train_test_split
 
 from tunetext.data.dataset import DatasetSplits, LabeledTexts
 from tunetext.data.loading import (
+    LABEL_DELIMITER,
     SUFFIXES,
     check_known_labels,
     clean_rows,
@@ -51,10 +53,11 @@ def stratified_holdout(data: LabeledTexts, size: float | int, *, seed: int = 0) 
     when the held-out part is too small to hold one example of every class, the cut falls back to a
     seeded shuffle. Both parts keep the original order.
     """
-    counts = Counter(data.labels)
-    labels = np.asarray(data.labels)
-    pool = np.flatnonzero([counts[label] > 1 for label in data.labels])
-    singles = np.flatnonzero([counts[label] == 1 for label in data.labels])
+    keys = [LABEL_DELIMITER.join(label) if isinstance(label, tuple) else label for label in data.labels]
+    counts = Counter(keys)  # multi-label data is stratified by label set
+    labels = np.asarray(keys, dtype=object)
+    pool = np.flatnonzero([counts[key] > 1 for key in keys])
+    singles = np.flatnonzero([counts[key] == 1 for key in keys])
     try:
         try:
             keep, held = train_test_split(pool, test_size=size, stratify=labels[pool], random_state=seed)
@@ -77,7 +80,8 @@ def _check_class_counts(train: LabeledTexts, label_column: str) -> None:
     Such classes can be neither learned nor tested, yet the model and its metrics grow with their number:
     4,842 one-example classes took 3.8 GB of memory to train into a 1.17 GB model.
     """
-    counts = Counter(train.labels)
+    labels = [name for names in train.labels for name in names] if train.is_multilabel else train.labels
+    counts = Counter(labels)
     source = train.source or "the training data"
     if len(counts) > max(len(train) / 2, FEW_CLASSES):
         examples = ", ".join(repr(c) for c in list(counts)[:_SHOW_CLASSES])
@@ -104,6 +108,8 @@ def load_splits(
     text_column: str | None = None,
     label_column: str | None = None,
     text_pair_column: str | None = None,
+    label_columns: Sequence[str] | None = None,
+    label_delimiter: str | None = None,
     drop_empty: bool = False,
     validation_size: float = 0.1,
     test_size: float = 0.1,
@@ -115,6 +121,7 @@ def load_splits(
     of train.* / validation.* / test.* files. A missing test or validation split is carved from train;
     `test_size` and `validation_size` are fractions of what they are carved from (the whole table when
     nothing is given). Catalog datasets come with fixed splits, so the sizes and columns do not apply.
+    Multi-label tables (`label_columns`, `label_delimiter`): see `load_labeled`.
     """
     if not 0 < test_size < 1 or not 0 <= validation_size < 1 or test_size + validation_size >= 1:
         raise ConfigError(
@@ -132,7 +139,8 @@ def load_splits(
             f"{source} is not a file or folder (looked in {path.absolute().parent}), nor a catalog dataset "
             f"({', '.join(names)}). Check the path or the name."
         )
-    columns = dict(text_column=text_column, label_column=label_column, text_pair_column=text_pair_column)
+    columns = dict(text_column=text_column, label_column=label_column, text_pair_column=text_pair_column,
+                   label_columns=label_columns, label_delimiter=label_delimiter)
     if path.is_dir() and not is_hf_folder(path):
         given, label = _load_split_files(path, drop_empty=drop_empty, **columns)
     else:

@@ -45,7 +45,7 @@ def fit_and_evaluate(
     if time_prediction:
         with bypass_cache(), Stopwatch() as predicting:
             method.predict_proba(test.texts)
-    metrics = evaluate(test.labels, proba, method.classes_, texts=test.texts)
+    metrics = evaluate(test.labels, proba, method.classes_, texts=test.texts, predicted=method.decide(proba))
     if save_to is not None:
         size = _deployed_bytes(method, method.save(save_to, overwrite=overwrite))
     else:

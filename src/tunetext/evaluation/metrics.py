@@ -9,11 +9,12 @@ import numpy as np
 from sklearn.metrics import (
     accuracy_score,
     confusion_matrix,
+    hamming_loss,
     log_loss,
     precision_recall_fscore_support,
 )
 
-from tunetext.data.dataset import Text
+from tunetext.data.dataset import Text, indicator, is_multilabel, label_set
 from tunetext.evaluation.calibration import calibration_metrics
 
 DENSE_CONFUSION_MAX_CLASSES = 50
@@ -30,6 +31,7 @@ def evaluate(
     texts: Sequence[Text] | None = None,
     positive_label: str | None = None,
     n_errors: int = 10,
+    predicted: Sequence | None = None,
 ) -> dict:
     """Accuracy, precision/recall/F1 (macro, weighted, and binary for two classes), log-loss,
     calibration (`ece`, `brier`, `reliability`: see `evaluation.calibration`), per-class report, confusion
@@ -44,7 +46,11 @@ def evaluate(
     `per_class` still lists every class, with support 0 where absent.
 
     `positive_label` for binary F1 defaults to the second class in sorted order (e.g. 'spam' of ham/spam).
+    Multi-label `labels` (tuples of names) are scored by `evaluate_multilabel`, on the label sets
+    `predicted` (the method's `decide(proba)`; each label at 0.5 when not given).
     """
+    if is_multilabel(labels):
+        return evaluate_multilabel(labels, proba, classes, predicted=predicted)
     classes = [str(c) for c in classes]
     labels = np.asarray([str(label) for label in labels], dtype=object)
     proba = np.asarray(proba, dtype=np.float64)
@@ -84,6 +90,42 @@ def evaluate(
     result["confusion_matrix"] = _confusion(labels, predicted, classes)
     if texts is not None:
         result["confident_errors"] = confident_errors(texts, labels, proba, classes, n_errors)
+    return result
+
+
+def evaluate_multilabel(labels: Sequence, proba: np.ndarray, classes: Sequence[str], *, predicted: Sequence | None = None) -> dict:
+    """Multi-label metrics of predicted label sets against true ones (scikit-learn's definitions):
+    precision/recall/F1 micro (over every text-label decision), macro (mean over labels) and weighted (by
+    support); `subset_accuracy` (the whole set right; also reported as `accuracy`, as scikit-learn's
+    `accuracy_score` does), `hamming_loss` (share of wrong text-label decisions), per-label report,
+    and from the probabilities: `log_loss` (mean binary cross-entropy per text and label), and `brier`
+    and `ece` over the text-label probabilities taken as binary predictions.
+    """
+    from tunetext.evaluation.calibration import brier_score, expected_calibration_error, reliability
+
+    classes = [str(c) for c in classes]
+    truth = indicator([label_set(names) for names in labels], classes)
+    proba = np.clip(np.asarray(proba, dtype=np.float64), 1e-15, 1 - 1e-15)
+    decided = (proba >= 0.5).astype(np.uint8) if predicted is None else indicator([label_set(p) for p in predicted], classes)
+    result: dict = {"n": int(len(truth)), "multilabel": True}
+    result["subset_accuracy"] = result["accuracy"] = float(accuracy_score(truth, decided))
+    result["hamming_loss"] = float(hamming_loss(truth, decided))
+    for average in ("micro", "macro", "weighted"):
+        p, r, f, _ = precision_recall_fscore_support(truth, decided, average=average, zero_division=0)
+        result |= {f"precision_{average}": float(p), f"recall_{average}": float(r), f"f1_{average}": float(f)}
+    result["empty_true"] = int((truth.sum(axis=1) == 0).sum())
+    result["empty_predicted"] = int((decided.sum(axis=1) == 0).sum())
+    result["log_loss"] = float(-(truth * np.log(proba) + (1 - truth) * np.log(1 - proba)).mean()) if truth.size else 0.0
+    binary = np.stack([1 - proba.ravel(), proba.ravel()], axis=1)
+    result["ece"] = expected_calibration_error(binary, truth.ravel())
+    result["brier"] = brier_score(binary, truth.ravel()) / 2  # the binary Brier score (p − y)², per text-label
+    result["reliability"] = reliability(binary, truth.ravel())
+    p, r, f, support = precision_recall_fscore_support(truth, decided, average=None, zero_division=0)
+    result["per_class"] = {
+        c: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(support[i]),
+            "predicted": int(decided[:, i].sum())}
+        for i, c in enumerate(classes)
+    }
     return result
 
 

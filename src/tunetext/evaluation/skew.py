@@ -13,11 +13,15 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
+from tunetext.data.dataset import is_multilabel
 from tunetext.errors import ConfigError
 
 SKEWED_BELOW = 1 / 3
 """Skewed: the smallest class's share of the labels is under this fraction of the uniform share, 1 / n_classes."""
 SKEWED_METRIC, BALANCED_METRIC = "f1_macro", "accuracy"
+MULTILABEL_METRICS = ("f1_micro", "f1_macro", "accuracy")
+"""What multi-label data may be ranked by: micro-F1 (the default: every text-label decision counts once, so
+frequent labels are not drowned by rare ones' noise), macro-F1, and subset accuracy (`accuracy`)."""
 
 
 @dataclass(frozen=True)
@@ -46,12 +50,20 @@ class LabelSkew:
 
 
 def label_skew(labels: Sequence[str]) -> LabelSkew:
+    """Counts of each class; of each label name, for multi-label data."""
+    if is_multilabel(labels):
+        labels = [name for names in labels for name in names]
     return LabelSkew(dict(Counter(str(label) for label in labels).most_common()))
 
 
 def choose_metric(train_labels: Sequence[str], metric: str | None) -> tuple[str, str]:
     """The metric to rank (compare) or headline (train) by, and a sentence saying why: `metric` when given, else macro-F1 for skewed
     training labels and accuracy for balanced ones. Only training labels are read, never the test split's."""
+    if is_multilabel(train_labels):
+        if metric is not None and metric not in MULTILABEL_METRICS:
+            raise ConfigError(f"metric={metric!r}; for multi-label data use {', '.join(MULTILABEL_METRICS)}, or None for f1_micro.")
+        return metric or MULTILABEL_METRICS[0], (f"Metric: {metric}, as asked (multi-label data)." if metric else
+                                                 "Metric: f1_micro, the default for multi-label data (each text-label decision counts once).")
     if metric is not None and metric not in (BALANCED_METRIC, SKEWED_METRIC):
         raise ConfigError(f"metric={metric!r}; use {BALANCED_METRIC} or {SKEWED_METRIC}, or None to choose from the labels.")
     skew = label_skew(train_labels)

@@ -66,11 +66,12 @@ def export_onnx(model_dir: str | Path, *, quantize: str | None = None, sample_te
     check_output_dir(model_dir / EXPORT_DIR, markers=(EXPORT_FILE,))  # before the model is loaded and traced
     method = _load_exportable(model_dir)
     model, tokenizer, max_length, temperature = method.onnx_parts()
+    multilabel = getattr(method, "multilabel_", False)
     texts = list(sample_texts) if sample_texts else list(SAMPLE_TEXTS)
     ids = tokenize(tokenizer, texts, max_length)
     pad_id = tokenizer.pad_token_id
     model = model.cpu().eval()
-    reference = _softmax(_logits(model, ids, pad_id))
+    reference = _probabilities(_logits(model, ids, pad_id), multilabel)
 
     with atomic_dir(model_dir / EXPORT_DIR, markers=(EXPORT_FILE,)) as tmp:
         _export_graph(model, tmp / FP32_FILE, tokenizer, max_length)
@@ -79,11 +80,12 @@ def export_onnx(model_dir: str | Path, *, quantize: str | None = None, sample_te
             _quantize_int8(tmp / FP32_FILE, tmp / INT8_FILE)
             files[INT8_FILE] = {"precision": "int8", "fp32_layers": FP32_LAYERS}
         for name, info in files.items():
-            proba = _softmax(_logits(_SessionModule(_session(tmp / name)), ids, pad_id))
+            proba = _probabilities(_logits(_SessionModule(_session(tmp / name)), ids, pad_id), multilabel)
+            agree = [a == b for a, b in zip(method.decide(proba), method.decide(reference))]  # label sets too
             info["parity"] = {
                 "texts": len(texts),
                 "max_abs_diff": float(np.abs(proba - reference).max()),
-                "label_agreement": float((proba.argmax(1) == reference.argmax(1)).mean()),
+                "label_agreement": float(np.mean(agree)),
             }
         onnx, onnxruntime = _import_onnx()
         metadata = {
@@ -95,6 +97,9 @@ def export_onnx(model_dir: str | Path, *, quantize: str | None = None, sample_te
             "classes": method.classes_.tolist(),
             "max_length": max_length,
             "temperature": temperature,  # OnnxClassifier divides the graph's logits by it, as the method does
+            # Multi-label: the graph's logits go through one sigmoid each, and a label is predicted at its threshold.
+            "multilabel": multilabel,
+            **({"thresholds": method.thresholds_.tolist(), "at_least_one": method.at_least_one_} if multilabel else {}),
             "opset": OPSET,
             "versions": {"tunetext": __version__, "torch": torch.__version__, "onnx": onnx.__version__,
                          "onnxruntime": onnxruntime.__version__},
@@ -109,13 +114,17 @@ class OnnxClassifier:
     backend = "onnx"
 
     def __init__(self, model_path: str | Path, tokenizer, *, classes: Sequence[str], max_length: int,
-                 temperature: float = 1.0, batch_size: int = 32):
+                 temperature: float = 1.0, batch_size: int = 32, thresholds: Sequence[float] | None = None,
+                 at_least_one: bool = False):
         self.session_ = _session(model_path)
         self.tokenizer_ = tokenizer
         self.classes_ = np.array(classes, dtype=object)
         self.max_length_ = max_length
         self.temperature_ = temperature
         self.batch_size = batch_size
+        self.multilabel_ = thresholds is not None
+        self.thresholds_ = None if thresholds is None else np.asarray(thresholds, dtype=np.float32)
+        self.at_least_one_ = at_least_one
 
     @classmethod
     def load(cls, model_dir: str | Path, file: str | None = None) -> "OnnxClassifier":
@@ -129,6 +138,7 @@ class OnnxClassifier:
             meta = read_json(meta_path)
             file, files, classes, max_length = file or meta["model"], meta["files"], meta["classes"], meta["max_length"]
             temperature = float(meta.get("temperature", 1.0))  # exports made before temperature scaling have none
+            labelling = {"thresholds": meta["thresholds"], "at_least_one": meta["at_least_one"]} if meta.get("multilabel") else {}
         except (ValueError, KeyError, TypeError) as exc:  # not JSON, or not the shape export_onnx writes
             raise ModelError(f"{meta_path} is damaged ({type(exc).__name__}: {exc}). {fix}") from None
         if file not in files:
@@ -138,7 +148,7 @@ class OnnxClassifier:
             raise ModelError(f"{path} is missing from the export. {fix}")
         tokenizer = load_tokenizer(str(model_dir))
         try:
-            return cls(path, tokenizer, classes=classes, max_length=max_length, temperature=temperature)
+            return cls(path, tokenizer, classes=classes, max_length=max_length, temperature=temperature, **labelling)
         except TunetextError:
             raise
         except Exception as exc:  # onnxruntime's InvalidProtobuf / Fail for a truncated or garbled file
@@ -150,7 +160,13 @@ class OnnxClassifier:
             return np.zeros((0, len(self.classes_)), dtype=np.float32)
         ids = tokenize(self.tokenizer_, texts, self.max_length_)
         logits = _logits(_SessionModule(self.session_), ids, self.tokenizer_.pad_token_id, self.batch_size)
-        return _softmax(logits / self.temperature_)
+        return _probabilities(logits / self.temperature_, self.multilabel_)
+
+    def decide(self, proba: np.ndarray) -> np.ndarray:
+        """Labels from `predict_proba`'s output, as the exported method decides (its thresholds, for multi-label)."""
+        from tunetext.methods.thresholds import predict_labels
+
+        return predict_labels(proba, self.classes_, self.thresholds_, at_least_one=self.at_least_one_)
 
 
 class _SessionModule(torch.nn.Module):
@@ -172,8 +188,10 @@ def _logits(model: torch.nn.Module, ids: list[list[int]], pad_id: int, batch_siz
         return predict_logits(model, ids, batch_size=batch_size, pad_id=pad_id)
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    return torch.softmax(torch.from_numpy(logits), dim=1).numpy()
+def _probabilities(logits: np.ndarray, multilabel: bool = False) -> np.ndarray:
+    """Softmax over the classes; for a multi-label model, one sigmoid per label."""
+    logits = torch.from_numpy(logits)
+    return (torch.sigmoid(logits) if multilabel else torch.softmax(logits, dim=1)).numpy()
 
 
 def _load_exportable(model_dir: Path):

@@ -4,6 +4,10 @@ Hyperparameters are keyword-only `__init__` arguments stored unchanged (scikit-l
 `get_params`, `set_params` and `sklearn.base.clone` work for Optuna and the comparison runner.
 Everything learned in `fit` ends in `_`. Subclasses write `_fit`, `_predict_proba`, `_save_state`
 and `_load_state`; the base validates inputs once and writes the saved directory atomically.
+
+Multi-label data (every label a tuple of names) puts a method that declares `multilabel` in multi-label
+mode: `_fit` gets a 0/1 indicator matrix, `predict_proba` gives independent per-label probabilities,
+and the base tunes one threshold per label on the validation split, which `predict` applies.
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from tunetext import __version__
-from tunetext.data.dataset import LabeledTexts, Text
-from tunetext.errors import DataError, ModelError, NotFittedError, TunetextError
+from tunetext.data.dataset import LabeledTexts, Text, indicator, is_multilabel, label_set
+from tunetext.errors import ConfigError, DataError, ModelError, NotFittedError, TunetextError
 from tunetext.io import atomic_dir, check_output_dir, read_json, write_json
 
 METADATA_FILE = "tunetext.json"
@@ -51,6 +55,10 @@ class Method(BaseEstimator):
     exports_onnx: ClassVar[bool] = False
     """Whether `tunetext export --onnx` can trace the fitted method: such a method writes `onnx_parts` and
     saves its tokenizer into its model folder, where the exported model finds it."""
+    multilabel: ClassVar[bool] = False
+    """Whether the method learns multi-label data (labels that are tuples of names): its `_fit` then gets a
+    0/1 indicator matrix (`self.multilabel_` is True) and its `_predict_proba` returns independent per-label
+    probabilities. `fit` refuses multi-label data for a method that does not declare it."""
 
     classes_: np.ndarray
 
@@ -64,32 +72,65 @@ class Method(BaseEstimator):
     ) -> "Method":
         """Learn from `texts` and `labels`; `validation` is used by methods that early-stop.
 
+        Labels that are tuples of names (a set per text, possibly empty) make it a multi-label fit: the
+        method must declare `multilabel`; per-label thresholds are then tuned on `validation` (0.5 without
+        it), and `predict` keeps at least one label per text when no training text has an empty set.
         Hyperparameters are checked first (`_check_params`), so a typo fails before any data is read or model loaded.
         """
         self._check_params()
         texts, labels = _check_training_data(texts, labels)
+        self.multilabel_ = is_multilabel(labels)
+        if self.multilabel_ and not self.multilabel:
+            raise ConfigError(_refuse_multilabel(self))
+        if validation is not None and len(validation) and validation.is_multilabel != self.multilabel_:
+            kinds = ("label sets", "single labels") if self.multilabel_ else ("single labels", "label sets")
+            raise DataError(f"the training data has {kinds[0]} but the validation data has {kinds[1]}; give both "
+                            "the same kind of labels.")
         texts = self._preprocess(texts)
         if validation is not None:
             validation = LabeledTexts(self._preprocess(list(validation.texts)), validation.labels, validation.source)
-        self.classes_ = np.array(sorted(set(labels)), dtype=object)
+        if self.multilabel_:
+            self.classes_ = np.array(sorted({name for names in labels for name in names}), dtype=object)
+            target = indicator(labels, self.classes_)
+        else:
+            self.classes_ = np.array(sorted(set(labels)), dtype=object)
+            target = labels
         start = time.perf_counter()
-        self._fit(texts, labels, validation)
+        self._fit(texts, target, validation)
+        if self.multilabel_:
+            self._tune_thresholds(validation, at_least_one=all(labels))
         self.train_seconds_ = time.perf_counter() - start
         return self
 
     def predict_proba(self, texts: Sequence[Text]) -> np.ndarray:
-        """Class probabilities, float32 of shape (n_texts, n_classes), columns in `classes_` order."""
+        """Class probabilities, float32 of shape (n_texts, n_classes), columns in `classes_` order.
+
+        Rows sum to 1; in multi-label mode each column is its label's own probability (no normalisation)."""
         self._check_fitted()
         texts = list(texts)
         if not texts:
             return np.zeros((0, len(self.classes_)), dtype=np.float32)
         proba = np.asarray(self._predict_proba(self._preprocess(texts)), dtype=np.float32)
+        if getattr(self, "multilabel_", False):
+            return proba
         return proba / proba.sum(axis=1, keepdims=True)
 
-    def predict(self, texts: Sequence[Text]) -> np.ndarray:
-        """The most probable label for each text (an object array of labels from `classes_`)."""
-        proba = self.predict_proba(texts)
-        return self.classes_[proba.argmax(axis=1)] if len(proba) else np.array([], dtype=object)
+    def predict(self, texts: Sequence[Text], *, at_least_one: bool | None = None) -> np.ndarray:
+        """The most probable label for each text (an object array of labels from `classes_`); in
+        multi-label mode, a tuple of labels per text (see `decide`)."""
+        return self.decide(self.predict_proba(texts), at_least_one=at_least_one)
+
+    def decide(self, proba: np.ndarray, *, at_least_one: bool | None = None) -> np.ndarray:
+        """`predict` from probabilities already computed: the argmax label, or in multi-label mode the labels
+        whose probability reaches their threshold `thresholds_`; `at_least_one` (default: `at_least_one_`,
+        learned in `fit`) adds the best label to a text that would get none."""
+        from tunetext.methods.thresholds import predict_labels
+
+        self._check_fitted()
+        if not getattr(self, "multilabel_", False):
+            return predict_labels(proba, self.classes_)
+        at_least_one = self.at_least_one_ if at_least_one is None else at_least_one
+        return predict_labels(proba, self.classes_, self.thresholds_, at_least_one=at_least_one)
 
     def save(self, directory: str | Path, *, overwrite: bool = False) -> Path:
         """Write the fitted method to `directory` atomically; returns the directory.
@@ -116,6 +157,10 @@ class Method(BaseEstimator):
             method = method_cls(**_restore_tuples(meta["params"]))
             method.classes_ = np.array(meta["classes"], dtype=object)
             method.train_seconds_ = meta.get("train_seconds")
+            method.multilabel_ = bool(meta.get("multilabel", False))
+            if method.multilabel_:
+                method.thresholds_ = np.asarray(meta["thresholds"], dtype=np.float32)
+                method.at_least_one_ = bool(meta["at_least_one"])
             method._load_state(directory)
         except TunetextError:
             raise
@@ -138,7 +183,9 @@ class Method(BaseEstimator):
         """Raise ConfigError for any bad hyperparameter; `fit` calls it before any work. Hyperparameters are
         stored unchecked (scikit-learn's contract: `set_params` and `clone` bypass `__init__`), so this is their one check."""
 
-    def _fit(self, texts: list[Text], labels: list[str], validation: LabeledTexts | None) -> None:
+    def _fit(self, texts: list[Text], labels: list[str] | np.ndarray, validation: LabeledTexts | None) -> None:
+        """Learn from `labels`: strings, or in multi-label mode a 0/1 matrix (n_texts, n_classes); the
+        labels of `validation` are then tuples (`indicator(validation.labels, self.classes_)` turns them into one)."""
         raise NotImplementedError
 
     def _predict_proba(self, texts: list[Text]) -> np.ndarray:
@@ -152,13 +199,28 @@ class Method(BaseEstimator):
 
     def _metadata(self) -> dict:
         """What `load` needs to rebuild the method; subclasses may add keys."""
-        return {
+        meta = {
             "method": self.name,
             "params": self.get_params(deep=False),
             "classes": self.classes_.tolist(),
             "train_seconds": getattr(self, "train_seconds_", None),
             "tunetext_version": __version__,
         }
+        if getattr(self, "multilabel_", False):
+            meta |= {"multilabel": True, "thresholds": self.thresholds_.tolist(), "at_least_one": self.at_least_one_}
+        return meta
+
+    def _tune_thresholds(self, validation: LabeledTexts | None, *, at_least_one: bool) -> None:
+        """Per-label thresholds from the validation split (0.5 without one): see `methods.thresholds`."""
+        from tunetext.methods.thresholds import DEFAULT_THRESHOLD, tune_thresholds
+
+        self.at_least_one_ = at_least_one
+        if validation is None or len(validation) == 0:
+            self.thresholds_ = np.full(len(self.classes_), DEFAULT_THRESHOLD, dtype=np.float32)
+            return
+        truth = indicator([label_set(names) for names in validation.labels], self.classes_)
+        proba = np.asarray(self._predict_proba(list(validation.texts)), dtype=np.float32)
+        self.thresholds_ = tune_thresholds(truth, proba)
 
     def _preprocess(self, texts: list[Text]) -> list[Text]:
         """Apply the `preprocess` hyperparameter, for methods that declare one, to every text (and pair)."""
@@ -287,13 +349,24 @@ def _restore_tuples(params: dict) -> dict:
     return {key: tuple(value) if isinstance(value, list) else value for key, value in params.items()}
 
 
-def _check_training_data(texts: Sequence[Text], labels: Sequence[Any]) -> tuple[list[Text], list[str]]:
+def _refuse_multilabel(method: Method) -> str:
+    from tunetext.methods.registry import get_method_class, list_methods
+
+    able = [name for name in list_methods() if get_method_class(name).multilabel]
+    return (f"method {method.name!r} ({type(method).__name__}) cannot learn multi-label data (labels that are sets "
+            f"of names). Methods that can: {', '.join(able)}. Or keep one label per text.")
+
+
+def _check_training_data(texts: Sequence[Text], labels: Sequence[Any]) -> tuple[list[Text], list]:
     """Reject training data no method could learn from, with a message that says what to do."""
-    texts, labels = list(texts), [str(label) for label in labels]
+    texts, labels = list(texts), list(labels)
     if len(texts) != len(labels):
         raise DataError(f"got {len(texts)} texts but {len(labels)} labels; pass one label per text.")
     if not texts:
         raise DataError("no training examples: the training data is empty.")
+    if is_multilabel(labels):
+        return texts, _check_label_sets(labels)
+    labels = [str(label) for label in labels]
     classes = set(labels)
     if len(classes) < 2:
         raise DataError(
@@ -301,3 +374,24 @@ def _check_training_data(texts: Sequence[Text], labels: Sequence[Any]) -> tuple[
             "a classifier needs at least two. Check the label column."
         )
     return texts, labels
+
+
+def _check_label_sets(labels: list) -> list[tuple[str, ...]]:
+    """Multi-label training labels as sorted tuples; refuse a mix with single labels, and a label every text has."""
+    single = [i for i, label in enumerate(labels) if isinstance(label, str)]
+    if single:
+        raise DataError(
+            f"labels mix single labels and label sets: text {single[0] + 1} has {labels[single[0]]!r} while others "
+            "have lists of labels. Give every text a list (or tuple) of labels, e.g. ('spam',) or () for none."
+        )
+    sets = [label_set(label) for label in labels]
+    names = sorted({name for names in sets for name in names})
+    if not names:
+        raise DataError("every label set in the training data is empty: there is no label to learn.")
+    always = [name for name in names if all(name in names_ for names_ in sets)]
+    if always:
+        raise DataError(
+            f"label {always[0]!r} is on every training text, so there is nothing to learn about it. Drop it from "
+            "the label sets, or add texts without it."
+        )
+    return sets

@@ -15,6 +15,10 @@ Encoder dropout is off by default (`dropout=0.0`; `None` keeps the model's own, 
 its dropout). Dropout masks are slow to draw on a CPU and, without them, a fine-tuning step of MiniLM took
 0.6x the time, at accuracy within seed noise (see README) on the few epochs fine-tuning runs.
 
+Multi-label data trains a sigmoid head with binary cross-entropy (Hugging Face's `problem_type=
+"multi_label_classification"`, saved in config.json); `class_weight="balanced"` then gives each label the
+positive weight n_negative / n_positive, so rare labels are not ignored.
+
 For social-media text: `preprocess="tweet"` normalises every text (at prediction too: it is saved with the
 model), `domain_tokens=True` adds its placeholders and frequent emoji to the vocabulary, and
 `adapt_mlm_steps=N` trains the encoder with masked-LM on the training texts (or `adapt_texts`) first.
@@ -30,7 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from tunetext.data.dataset import LabeledTexts, Text
+from tunetext.data.dataset import LabeledTexts, Text, indicator
 from tunetext.encoders import (
     configure_threads,
     load_tokenizer,
@@ -126,7 +130,8 @@ class FineTune(Method):
     seed
         Seeds the head's initial weights, shuffling, dropout and the carved validation set.
     class_weight
-        Loss weight per class: None, 'balanced' (n / (k * count)) or a dict {label: weight} for every class.
+        Loss weight per class: None, 'balanced' (n / (k * count)) or a dict {label: weight} for every class; for
+        multi-label data, the weight of each label's positive examples ('balanced': n_negative / n_positive).
     label_smoothing
         Cross-entropy label smoothing in [0, 1) (0.1 is usual).
     validation_fraction
@@ -164,6 +169,7 @@ class FineTune(Method):
 
     family = "fine-tuned"
     exports_onnx = True
+    multilabel = True
     search_space = {
         "lr": {"low": 1e-5, "high": 3e-4, "log": True},
         "batch_size": [8, 16, 32],
@@ -276,7 +282,11 @@ class FineTune(Method):
         optim, loop, adapt = self._optim_config(), self._loop_config(), self._adapt_config()
         configure_threads()
         if validation is None and self.validation_fraction > 0:
-            texts, labels, validation = _carve_validation(texts, labels, self.validation_fraction, self.seed)
+            if self.multilabel_:
+                texts, labels, validation = _carve_multilabel_validation(texts, labels, self.validation_fraction,
+                                                                         self.seed, self.classes_)
+            else:
+                texts, labels, validation = _carve_validation(texts, labels, self.validation_fraction, self.seed)
 
         with adapted_encoder(resolve_model_path(self.model), texts, adapt, seed=self.seed) as path:
             self.tokenizer_ = load_tokenizer(path)
@@ -286,16 +296,18 @@ class FineTune(Method):
             set_dropout(self.model_.encoder, self.dropout)
         label_ids = {label: i for i, label in enumerate(self.classes_)}
         train_ids, self.max_length_ = tokenize_for_training(self.tokenizer_, texts, self.max_length)
-        data = Encoded(train_ids, np.array([label_ids[y] for y in labels]))
+        data = Encoded(train_ids, self._targets(labels))
         val = None
         if validation is not None and len(validation):
-            unknown = sorted(set(validation.labels) - set(label_ids))
+            names = [name for names in validation.labels for name in names] if self.multilabel_ else validation.labels
+            unknown = sorted(set(map(str, names)) - set(label_ids))
             if unknown:
                 raise ConfigError(f"validation labels {unknown} never occur in train; classes are {list(self.classes_)}.")
-            val = Encoded(tokenize(self.tokenizer_, validation.texts, self.max_length_),
-                          np.array([label_ids[str(y)] for y in validation.labels]))
+            val_targets = indicator(validation.labels, self.classes_) if self.multilabel_ else validation.labels
+            val = Encoded(tokenize(self.tokenizer_, validation.texts, self.max_length_), self._targets(val_targets))
 
-        weight = _class_weights(self.class_weight, data.labels, list(self.classes_))
+        weighting = _positive_weights if self.multilabel_ else _class_weights
+        weight = weighting(self.class_weight, data.labels, list(self.classes_))
         state = train(
             self.model_, data, val, optim=optim, loop=loop, num_layers=self.model_.config.num_hidden_layers,
             pad_id=self.tokenizer_.pad_token_id, loss_fn=self._loss_fn(weight), method=self._run_identity(),
@@ -306,10 +318,18 @@ class FineTune(Method):
         self.resumed_seconds_ = state.resumed_seconds
         self.temperature_ = self._fit_temperature(val)
 
+    def _targets(self, labels) -> np.ndarray:
+        """Class indices, or for multi-label the float 0/1 matrix binary cross-entropy takes."""
+        if self.multilabel_:
+            return np.asarray(labels, dtype=np.float32)
+        index = {label: i for i, label in enumerate(self.classes_)}
+        return np.array([index[str(y)] for y in labels])
+
     def _fit_temperature(self, val: Encoded | None) -> float:
         """Temperature scaling on the validation set early stopping used (1: none). Without one nothing is
-        fitted: never on test, and compare's subsampled cells get no validation set."""
-        if self.calibrate == "none" or val is None:
+        fitted: never on test, and compare's subsampled cells get no validation set. Multi-label: none (the
+        per-label thresholds tuned on validation already decide)."""
+        if self.calibrate == "none" or val is None or self.multilabel_:
             return 1.0
         return choose_temperature(self._logits(val.ids), val.labels)
 
@@ -319,8 +339,8 @@ class FineTune(Method):
                               autocast=precision_context(self.precision, device), device=device)
 
     def _predict_proba(self, texts: list[Text]) -> np.ndarray:
-        logits = self._logits(tokenize(self.tokenizer_, texts, self.max_length_))
-        return torch.softmax(torch.from_numpy(logits) / self.temperature_, dim=1).numpy()
+        logits = torch.from_numpy(self._logits(tokenize(self.tokenizer_, texts, self.max_length_))) / self.temperature_
+        return (torch.sigmoid(logits) if self.multilabel_ else torch.softmax(logits, dim=1)).numpy()
 
     def _save_state(self, directory: Path) -> None:
         self.model_.hf.save_pretrained(directory)
@@ -345,7 +365,7 @@ class FineTune(Method):
     # ---- what subclasses change (the head, the loss) ---------------------------------------------
     def _build_model(self, path: str) -> torch.nn.Module:
         """A fresh module from `(input_ids, attention_mask)` to logits over `classes_`, with a `.config`."""
-        model = SequenceClassifier(_load_hf_classifier(path, list(self.classes_)), self.pooling)
+        model = SequenceClassifier(_load_hf_classifier(path, list(self.classes_), multilabel=self.multilabel_), self.pooling)
         if self.pooling == "mean":
             model.hf.config.tunetext_pooling = "mean"
         return model
@@ -354,6 +374,8 @@ class FineTune(Method):
         return SequenceClassifier(_load_hf_classifier(directory), self.pooling)
 
     def _loss_fn(self, weight: torch.Tensor | None):
+        if self.multilabel_:
+            return _binary_cross_entropy(weight, self.label_smoothing)
         return _cross_entropy(weight, self.label_smoothing)
 
 
@@ -366,9 +388,9 @@ class FineTunePartial(FineTune):
     freeze_layers: int | str | None = "half"
 
 
-def _load_hf_classifier(path: str, classes: list[str] | None = None):
+def _load_hf_classifier(path: str, classes: list[str] | None = None, *, multilabel: bool = False):
     """`AutoModelForSequenceClassification` (SDPA attention where the architecture has it); with `classes`,
-    a fresh head for them.
+    a fresh head for them (a multi-label one: `problem_type` tells transformers to use sigmoids and BCE).
 
     Never runs code the folder ships. Without `classes` the folder is a model tunetext saved: safetensors only.
     """
@@ -378,6 +400,8 @@ def _load_hf_classifier(path: str, classes: list[str] | None = None):
     if classes is not None:  # an encoder, which may come as pytorch_model.bin (read with weights_only=True)
         kwargs = {"num_labels": len(classes), "id2label": dict(enumerate(classes)),
                   "label2id": {label: i for i, label in enumerate(classes)}}
+        if multilabel:
+            kwargs["problem_type"] = "multi_label_classification"
     with quiet_loading():  # the expected "classifier weights newly initialised" report is noise here
         return AutoModelForSequenceClassification.from_pretrained(path, trust_remote_code=False,
                                                                   local_files_only=True, **kwargs)
@@ -395,6 +419,39 @@ def _class_weights(class_weight, labels: np.ndarray, classes: list[str]) -> torc
     if missing:
         raise ConfigError(f"class_weight has no weight for {missing}; give one for every class: {classes}.")
     return torch.tensor([given[c] for c in classes], dtype=torch.float32)
+
+
+def _positive_weights(class_weight, targets: np.ndarray, classes: list[str]) -> torch.Tensor | None:
+    """Multi-label: BCE's `pos_weight` per label: None, 'balanced' (n_negative / n_positive) or {label: weight}."""
+    if class_weight is None:
+        return None
+    if class_weight == "balanced":
+        positives = targets.sum(axis=0)
+        return torch.tensor((len(targets) - positives) / np.maximum(positives, 1), dtype=torch.float32)
+    given = {str(k): float(v) for k, v in class_weight.items()}
+    return torch.tensor([given.get(c, 1.0) for c in classes], dtype=torch.float32)
+
+
+def _binary_cross_entropy(pos_weight: torch.Tensor | None, label_smoothing: float):
+    """One sigmoid per label; smoothing moves the 0/1 targets towards 0.5 by `label_smoothing` / 2."""
+    def loss_fn(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        w = None if pos_weight is None else pos_weight.to(logits.device)
+        targets = targets * (1 - label_smoothing) + label_smoothing / 2
+        return F.binary_cross_entropy_with_logits(logits, targets, pos_weight=w)
+
+    return loss_fn
+
+
+def _carve_multilabel_validation(texts, labels: np.ndarray, fraction: float, seed: int, classes):
+    """A random `fraction` of train held out for early stopping (label sets rarely stratify); the per-label
+    thresholds are tuned only on a validation set given to `fit`."""
+    from sklearn.model_selection import train_test_split
+
+    from tunetext.methods.thresholds import to_label_sets
+
+    train_idx, val_idx = train_test_split(np.arange(len(texts)), test_size=fraction, random_state=seed)
+    validation = LabeledTexts([texts[i] for i in val_idx], list(to_label_sets(labels[val_idx], classes)))
+    return [texts[i] for i in train_idx], labels[train_idx], validation
 
 
 def _cross_entropy(weight: torch.Tensor | None, label_smoothing: float):

@@ -98,6 +98,7 @@ class MultiTask(FineTune):
     """
 
     comparable = False  # its training data is several labelled sets: compare's single dataset has one task
+    multilabel = False  # its tasks are single-label heads over one pooled softmax
     exports_onnx = False  # the traced module would be the softmax over every task's labels at once
 
     temperature: float = 1.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from scipy.special import softmax
+from scipy.special import expit, softmax
 from sklearn.linear_model import LogisticRegression
 
 from tunetext import features
@@ -30,6 +30,8 @@ class Probe(Method):
     `class_weight` is None, "balanced", a {label: weight} dict, or "auto": whichever of None and "balanced"
     scores the higher macro-F1 on the validation split. `cache=False` encodes without
     reading or writing the feature cache (for serving texts that will not recur).
+    Multi-label data gets one binary logistic regression per label (one-vs-rest); a {label: weight} dict
+    then weights the texts that have the label.
 
     Parameters
     ----------
@@ -52,6 +54,7 @@ class Probe(Method):
     """
 
     family = "pretrained"
+    multilabel = True
     search_space = {"C": {"low": 1e-4, "high": 10.0, "log": True}, "pooling": ["mean", "cls"]}
 
     def __init__(
@@ -92,12 +95,19 @@ class Probe(Method):
         self.scale_ = np.where(std > 0, std, 1.0)
         index = {label: i for i, label in enumerate(self.classes_)}
 
+        def regression(weight, targets):
+            model = LogisticRegression(C=self.C, class_weight=weight, max_iter=self.max_iter)
+            model.fit((x - self.mean_) / self.scale_, targets)
+            return model.coef_, model.intercept_
+
         def fit(weight):
+            if self.multilabel_:  # one-vs-rest: row j is the log-odds of label j
+                fits = [regression({0: 1.0, 1: weight.get(name, 1.0)} if isinstance(weight, dict) else weight, column)
+                        for name, column in zip(self.classes_, labels.T)]
+                return np.vstack([coef for coef, _ in fits]), np.concatenate([bias for _, bias in fits])
             if isinstance(weight, dict):  # the regression sees class indices, not labels
                 weight = {index[str(label)]: w for label, w in weight.items() if str(label) in index}
-            regression = LogisticRegression(C=self.C, class_weight=weight, max_iter=self.max_iter)
-            regression.fit((x - self.mean_) / self.scale_, [index[label] for label in labels])
-            return regression.coef_, regression.intercept_
+            return regression(weight, [index[label] for label in labels])
 
         def validation_proba(model):
             self.coef_, self.intercept_ = model  # what _predict_proba reads; the chosen model is set below
@@ -110,6 +120,8 @@ class Probe(Method):
         # The learned arrays alone define the model, so a loaded probe needs no sklearn object.
         x = (self._features(texts).astype(np.float64) - self.mean_) / self.scale_
         logits = x @ self.coef_.T + self.intercept_
+        if getattr(self, "multilabel_", False):
+            return expit(logits)
         if logits.shape[1] == 1:  # binary: sklearn's sigmoid is a softmax over (0, z)
             logits = np.hstack([np.zeros_like(logits), logits])
         return softmax(logits, axis=1)

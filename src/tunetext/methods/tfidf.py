@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from safetensors.numpy import load_file, save_file
 from scipy import sparse
-from scipy.special import log_expit, softmax
+from scipy.special import expit, log_expit, softmax
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -41,6 +41,8 @@ LINKS = {
     "softmax": lambda scores: softmax(scores, axis=1),
     # One sigmoid per class, normalised to sum to 1 (in log space: no 0/0 when every sigmoid underflows).
     "sigmoid": lambda scores: softmax(log_expit(scores), axis=1),
+    # Multi-label: each label's own sigmoid, not normalised across labels.
+    "independent": expit,
 }
 """From the linear class scores to probabilities."""
 
@@ -51,11 +53,14 @@ def join_pair(text: Text) -> str:
 
 
 class _SparseLinearMethod(Method):
+
     """Shared fit/predict/save: a vectoriser, then linear class scores that a link turns into probabilities.
 
     Every classifier here scores a class linearly in the features, so a fitted one is kept as arrays
     (`coef_`, `intercept_`, one row per class in `classes_` order) and the name of its link. A saved
     model is then numbers and text only (safetensors + JSON), and loading it runs no code: no pickle.
+    Multi-label data is learned one-vs-rest: one binary model per label, whose score row is the log-odds
+    of that label ("independent" link).
 
     Parameters
     ----------
@@ -66,6 +71,8 @@ class _SparseLinearMethod(Method):
     max_features
         Keep only the most frequent n-grams; None keeps all.
     """
+
+    multilabel = True
 
     def __init__(self, *, ngram_range: tuple[int, int] = (1, 2), min_df: int = 1, max_features: int | None = None):
         self.ngram_range = ngram_range
@@ -91,6 +98,8 @@ class _SparseLinearMethod(Method):
         features = self.vectorizer_.fit_transform([join_pair(t) for t in texts])
 
         def fit(weight):
+            if self.multilabel_:
+                return self._one_vs_rest(features, labels, weight)
             coef, intercept, link = self._linear_model(features, labels, weight)
             if len(coef) == 1:  # scikit-learn scores a binary problem by its second class; the first gets the negation
                 coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
@@ -102,6 +111,19 @@ class _SparseLinearMethod(Method):
 
         (self.coef_, self.intercept_, self.link_), self.class_weight_ = fit_class_weight(
             getattr(self, "class_weight", None), fit, validation_proba, validation, self.classes_)
+
+    def _one_vs_rest(self, features, indicator: np.ndarray, class_weight) -> tuple[np.ndarray, np.ndarray, str]:
+        """One binary model per label column, each reduced to the log-odds of its label (row 'yes' minus row 'no')."""
+        rows, biases = [], []
+        for column in indicator.T:
+            coef, intercept, link = self._linear_model(features, np.where(column, "1", "0"), class_weight)
+            if len(coef) == 2:  # a softmax over (no, yes) is a sigmoid of their difference
+                coef, intercept = coef[1:] - coef[:1], intercept[1:] - intercept[:1]
+            elif link == "softmax":  # one margin z, which the single-label path scores as a softmax over (-z, z)
+                coef, intercept = 2 * coef, 2 * intercept
+            rows.append(np.asarray(coef).ravel())
+            biases.append(float(np.ravel(intercept)[0]))
+        return np.vstack(rows), np.asarray(biases), "independent"
 
     def _predict_proba(self, texts: list[Text]) -> np.ndarray:
         features = self.vectorizer_.transform([join_pair(t) for t in texts])

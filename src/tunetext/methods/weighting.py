@@ -13,7 +13,7 @@ from typing import Callable, Sequence, TypeVar
 import numpy as np
 from sklearn.metrics import f1_score
 
-from tunetext.data.dataset import LabeledTexts
+from tunetext.data.dataset import LabeledTexts, indicator
 
 AUTO = "auto"
 Model = TypeVar("Model")
@@ -35,8 +35,20 @@ def fit_class_weight(
     best = None
     for weight in (None, "balanced"):
         model = fit(weight)
-        predicted = np.asarray(classes, dtype=object)[validation_proba(model).argmax(axis=1)]
-        score = f1_score(list(validation.labels), list(predicted), average="macro", zero_division=0)
+        score = _macro_f1(validation, validation_proba(model), classes)
         if best is None or score > best[0]:
             best = (score, model, weight)
     return best[1], best[2]
+
+
+def _macro_f1(validation: LabeledTexts, proba: np.ndarray, classes: Sequence[str]) -> float:
+    """Macro-F1 of the argmax; for multi-label data, of each label at its threshold tuned on the same split
+    (each weighting is judged as it will be used: with tuned thresholds)."""
+    if validation.is_multilabel:
+        from tunetext.methods.thresholds import decide, tune_thresholds
+
+        truth = indicator(validation.labels, classes)
+        decided = decide(proba, tune_thresholds(truth, proba), at_least_one=False)
+        return f1_score(truth, decided, average="macro", zero_division=0)
+    predicted = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+    return f1_score(list(validation.labels), list(predicted), average="macro", zero_division=0)

@@ -50,8 +50,11 @@ class PredictRequest(BaseModel):
 
 
 class Prediction(BaseModel):
-    label: str
-    probabilities: dict[str, float] = Field(description="One per label, in the model's label order; they sum to 1.")
+    label: str | None = Field(None, description="The predicted label (absent for a multi-label model).")
+    labels: list[str] | None = Field(None, description="A multi-label model's predicted labels, each whose probability "
+                                                       "reached its tuned threshold (absent for a single-label model).")
+    probabilities: dict[str, float] = Field(description="One per label, in the model's label order; they sum to 1, "
+                                                        "except for a multi-label model (one independent probability per label).")
 
 
 class PredictResponse(BaseModel):
@@ -114,7 +117,7 @@ def create_app(settings: ServeSettings, predictor: Predictor | None = None) -> F
     # BodyGuard checks the key; declaring the header here only documents it (and gives /docs its Authorize button).
     keyed = [Security(APIKeyHeader(name=API_KEY_HEADER, auto_error=False))] if settings.api_key else []
 
-    @app.post("/predict", response_model=PredictResponse, dependencies=keyed,
+    @app.post("/predict", response_model=PredictResponse, response_model_exclude_none=True, dependencies=keyed,
               responses={401: {"description": "Missing or wrong API key"},
                          413: {"description": "Too many texts, a text too long, or a body over the size limit"},
                          422: {"description": "Not a valid request, or an empty text"},
@@ -130,8 +133,11 @@ def create_app(settings: ServeSettings, predictor: Predictor | None = None) -> F
             proba = await request.app.state.batcher.predict(texts)
         except QueueFull as exc:
             raise HTTPException(503, str(exc), headers={"Retry-After": "1"}) from None
+        decided = predictor.decide(proba)
+        key = "labels" if getattr(predictor, "multilabel_", False) else "label"
         return PredictResponse(predictions=[
-            Prediction(label=labels[row.argmax()], probabilities=dict(zip(labels, row.tolist()))) for row in proba
+            Prediction(**{key: list(d) if key == "labels" else str(d)}, probabilities=dict(zip(labels, row.tolist())))
+            for d, row in zip(decided, proba)
         ])
 
     @app.get("/health")

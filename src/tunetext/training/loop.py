@@ -55,7 +55,8 @@ def on_evaluation(listener: Callable[[dict], None]) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class Encoded:
-    """Token ids (unpadded) with integer labels: tokenized once, batched many times."""
+    """Token ids (unpadded) with integer labels, or a 0/1 matrix (texts × labels) for multi-label: tokenized
+    once, batched many times."""
 
     ids: list[list[int]]
     labels: np.ndarray
@@ -66,7 +67,7 @@ class Encoded:
     def fingerprint(self) -> str:
         """sha256 of the token ids and labels, in order: a checkpoint trained on other data is not resumed."""
         digest = hashlib.sha256()
-        for part in ([len(seq) for seq in self.ids], itertools.chain.from_iterable(self.ids), self.labels):
+        for part in ([len(seq) for seq in self.ids], itertools.chain.from_iterable(self.ids), self.labels.ravel()):
             digest.update(np.fromiter(part, dtype="<i8").tobytes())  # little-endian: the same hash everywhere
         return digest.hexdigest()
 
@@ -140,7 +141,7 @@ def train(
             epoch_cache[epoch] = epoch_batches(epoch)
         rows = epoch_cache[epoch][index][accelerator.process_index :: processes]
         batch = pad_batch([data.ids[i] for i in rows], pad_id)
-        batch["labels"] = torch.as_tensor(data.labels[rows], dtype=torch.long)
+        batch["labels"] = label_tensor(data.labels[rows])
         return {k: v.to(accelerator.device) for k, v in batch.items()}
 
     model.train()
@@ -223,14 +224,20 @@ def predict_logits(
         model.train(was_training)
 
 
+def label_tensor(labels: np.ndarray) -> torch.Tensor:
+    """Class indices as long; a multi-label 0/1 matrix as float (the targets of binary cross-entropy)."""
+    return torch.as_tensor(labels, dtype=torch.long if labels.ndim == 1 else torch.float32)
+
+
 def evaluate(model, data: Encoded, *, batch_size: int, pad_id: int, loss_fn: LossFn, autocast, device) -> dict:
-    """Accuracy, macro-F1 and loss on `data` (the same loss as training, class weights included)."""
+    """Accuracy, macro-F1 and loss on `data` (the same loss as training, class weights included); for multi-label
+    data, subset accuracy and macro-F1 over labels, each label predicted where its logit is positive (p ≥ 0.5)."""
     logits = predict_logits(model, data.ids, batch_size=batch_size, pad_id=pad_id, autocast=autocast, device=device)
-    predicted = logits.argmax(axis=1)
-    loss = loss_fn(torch.from_numpy(logits), torch.as_tensor(data.labels, dtype=torch.long)).item()
+    predicted = logits.argmax(axis=1) if data.labels.ndim == 1 else (logits > 0).astype(np.uint8)
+    loss = loss_fn(torch.from_numpy(logits), label_tensor(data.labels)).item()
     return {
         "accuracy": float(accuracy_score(data.labels, predicted)),
-        "f1_macro": float(f1_score(data.labels, predicted, average="macro")),
+        "f1_macro": float(f1_score(data.labels, predicted, average="macro", zero_division=0)),
         "loss": float(loss),
     }
 

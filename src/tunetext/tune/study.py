@@ -86,7 +86,8 @@ def _objective(space: SearchSpace, train: LabeledTexts, validation: LabeledTexts
         method = make_method(space.method, **space.sample(trial))
         with on_evaluation(_pruning_reporter(trial, metric)):
             method.fit(train.texts, train.labels, validation=validation)
-        return evaluate(validation.labels, method.predict_proba(validation.texts), method.classes_)[metric]
+        proba = method.predict_proba(validation.texts)
+        return evaluate(validation.labels, proba, method.classes_, predicted=method.decide(proba))[metric]
 
     return objective
 
