@@ -157,3 +157,18 @@ def test_finetext_layer_weights_are_plotted(splits, tmp_path, tiny_bert_path, fe
     assert cells["tfidf-nb"]["diagnostics"] == {}
     assert (tmp_path / "diagnostic-layer_weights.png").read_bytes()[:4] == b"\x89PNG"
     assert "![FineText layer weights](diagnostic-layer_weights.png)" in (tmp_path / "report.md").read_text()
+
+
+def test_full_size_cells_of_a_capped_family_train_on_a_stratified_sample_and_the_report_says_so(
+        splits, tmp_path, monkeypatch):
+    from tunetext.compare import plan
+
+    monkeypatch.setitem(plan.FULL_SIZE_ROWS, "traditional", 100)
+    budget = Budget(sizes=(None,), seeds_subsampled=1, seeds_full=1)
+    results = run_comparison(splits, out=tmp_path, methods=["tfidf-svm", "tfidf-nb"], budget=budget)
+    cells = json.loads((tmp_path / "results.json").read_text())["cells"]
+    assert {c["n_train"] for c in cells} == {100} and results["n_train"] == len(splits.train) > 100
+    capped = plan.cap_rows(splits.train, "traditional", seed=0)
+    assert set(capped.labels) == set(splits.train.labels)  # stratified: every class kept
+    assert "capped to a stratified sample: traditional methods on 100 texts" in (tmp_path / "report.md").read_text()
+    assert plan.cap_rows(splits.train, "traditional", seed=0).texts == capped.texts  # seeded
