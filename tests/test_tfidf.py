@@ -69,3 +69,19 @@ def test_svm_on_many_rows_calibrates_on_the_validation_split_with_one_fit(real_s
     assert len(fits) == 4  # 3 folds + the final SVM
     test, truth = rest.texts[200:], np.array(rest.labels[200:])
     assert np.mean(model.predict(test) == truth) >= np.mean(cross_validated.predict(test) == truth) - 0.02
+
+
+def test_repeated_rows_fit_once_weighted_by_their_count_give_the_same_svm(real_slice):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
+
+    from tunetext.methods.tfidf import _distinct_rows
+
+    train = real_slice("rt-snippets", "train", 300)
+    texts, labels = train.texts * 3, np.array(train.labels * 3)
+    features = TfidfVectorizer().fit_transform(texts)
+    rows, weights = _distinct_rows(features, list(labels))
+    assert len(rows) == len(set(zip(train.texts, train.labels))) and weights.sum() == len(texts)
+    repeated = LinearSVC().fit(features, labels).decision_function(features)
+    weighted = LinearSVC().fit(features[rows], labels[rows], sample_weight=weights).decision_function(features)
+    np.testing.assert_allclose(weighted, repeated, atol=1e-3)

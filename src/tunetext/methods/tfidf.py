@@ -152,6 +152,18 @@ def _can_calibrate(calibration_labels: list[str] | None, labels: list[str]) -> b
     return len(names) == len(set(labels)) and counts.min() >= MIN_PER_CLASS_TO_CALIBRATE
 
 
+def _distinct_rows(features: sparse.csr_matrix, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The first of each distinct (feature row, label) pair and its count. An SVM sums one hinge loss per row, so
+    fitting the distinct rows weighted by their counts is the same objective, in a fraction of the time on files
+    of repeated texts (retweets, boilerplate): no help, and ~1 s per 400k rows, when every text is distinct."""
+    first: dict[tuple, int] = {}
+    counts = np.zeros(len(labels), dtype=np.int64)
+    for i, (start, end, label) in enumerate(zip(features.indptr[:-1], features.indptr[1:], labels)):
+        counts[first.setdefault((features.indices[start:end].tobytes(), features.data[start:end].tobytes(), label), i)] += 1
+    rows = np.fromiter(first.values(), dtype=np.int64, count=len(first))
+    return rows, counts[rows].astype(np.float64)
+
+
 def _calibration_folds(labels: list[str], wanted: int = 3) -> int:
     """Cross-validated calibration needs every class in every fold: at most the smallest class count."""
     return max(2, min(wanted, min(np.unique(labels, return_counts=True)[1])))
@@ -183,7 +195,9 @@ class TfidfSVM(_SparseLinearMethod):
         svm = LinearSVC(C=self.C, class_weight=class_weight)
         if len(labels) >= HELD_OUT_CALIBRATION_ROWS and _can_calibrate(held_out and held_out[1], labels):
             # Platt scaling on the final SVM's own held-out margins: one SVM fit instead of k + 1.
-            calibrated = CalibratedClassifierCV(FrozenEstimator(svm.fit(features, labels)), method="sigmoid")
+            rows, weights = _distinct_rows(features, labels)
+            svm.fit(features[rows], np.asarray(labels)[rows], sample_weight=weights)
+            calibrated = CalibratedClassifierCV(FrozenEstimator(svm), method="sigmoid")
             calibrated.fit(*held_out)
         elif _can_calibrate(labels, labels):
             calibrated = CalibratedClassifierCV(svm, cv=_calibration_folds(labels), method="sigmoid", ensemble=False)
