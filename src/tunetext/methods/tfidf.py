@@ -18,6 +18,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.svm import LinearSVC
+from sklearn.utils.class_weight import compute_class_weight
 
 from tunetext.data.dataset import LabeledTexts, Text
 from tunetext.errors import ModelError
@@ -196,6 +197,9 @@ class TfidfSVM(_SparseLinearMethod):
         if len(labels) >= HELD_OUT_CALIBRATION_ROWS and _can_calibrate(held_out and held_out[1], labels):
             # Platt scaling on the final SVM's own held-out margins: one SVM fit instead of k + 1.
             rows, weights = _distinct_rows(features, labels)
+            if class_weight == "balanced":  # weighed by the counts of all rows, not of the distinct ones
+                classes = np.unique(labels)
+                svm.set_params(class_weight=dict(zip(classes, compute_class_weight("balanced", classes=classes, y=labels))))
             svm.fit(features[rows], np.asarray(labels)[rows], sample_weight=weights)
             calibrated = CalibratedClassifierCV(FrozenEstimator(svm), method="sigmoid")
             calibrated.fit(*held_out)
