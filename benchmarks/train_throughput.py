@@ -11,6 +11,9 @@ Timing: the recipe's is `Trainer.train` (its model is loaded and its data tokeni
 `fit`, model loading and tokenization included. Python imports happen before either timer starts.
 Both train for the same epochs on the same examples; test accuracy is on the dataset's whole test split.
 Useful FLOP/s counts only real (non-padding) tokens: 6 · non-embedding parameters · real tokens / second.
+The ceiling it is a fraction of: this CPU's own matmul TFLOP/s (fp32, and bf16 where the CPU has it), at the
+model's shapes (a batch of 32 × 32 tokens through MiniLM-L6's 384 → 1536 feed-forward layer) and at 2048³,
+measured in the same run (`--arms none`: the ceiling alone).
 """
 
 from __future__ import annotations
@@ -93,6 +96,29 @@ def run_tunetext(train, test, epochs: int) -> dict:
     }
 
 
+MATMUL_SHAPES = {"model (1024×384 @ 384×1536)": (1024, 384, 1536), "large (2048³)": (2048, 2048, 2048)}
+
+
+def matmul_ceiling(seconds: float = 1.0) -> dict:
+    """TFLOP/s of torch.matmul per dtype and shape: the most a training step could get from this CPU."""
+    import torch
+
+    dtypes = {"fp32": torch.float32}
+    if torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        dtypes["bf16"] = torch.bfloat16
+    ceiling = {}
+    for dtype_name, dtype in dtypes.items():
+        for shape_name, (m, k, n) in MATMUL_SHAPES.items():
+            a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
+            torch.matmul(a, b)  # warm-up: thread pool and kernel selection
+            calls, start = 0, time.perf_counter()
+            while (elapsed := time.perf_counter() - start) < seconds:
+                torch.matmul(a, b)
+                calls += 1
+            ceiling[f"{dtype_name} {shape_name}"] = 2 * m * k * n * calls / elapsed / 1e12
+    return ceiling
+
+
 def _non_embedding_params(model) -> int:
     return sum(p.numel() for name, p in model.named_parameters() if "embeddings." not in name)
 
@@ -130,12 +156,14 @@ def measure(arm: str, dataset: str, limit: int | None, epochs: int) -> dict:
     return result
 
 
-def report(results: list[dict]) -> dict:
+def report(results: list[dict], ceiling: dict) -> dict:
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title="Training throughput: HF Trainer recipe vs tunetext finetune")
-    for column in ("dataset", "arm", "examples×epochs", "max len", "samples/s", "peak RSS MB", "useful TFLOP/s", "test acc"):
+    best_fp32 = max(v for k, v in ceiling.items() if k.startswith("fp32"))
+    for column in ("dataset", "arm", "examples×epochs", "max len", "samples/s", "peak RSS MB", "useful TFLOP/s",
+                   "of fp32 ceiling", "test acc"):
         table.add_column(column, justify="left" if column in ("dataset", "arm") else "right")
     summary = {}
     for dataset in dict.fromkeys(r["dataset"] for r in results):
@@ -143,7 +171,7 @@ def report(results: list[dict]) -> dict:
         for r in arms.values():
             table.add_row(dataset, r["arm"], f"{r['examples']}×{r['epochs']}", str(r["max_length"]),
                           f"{r['samples_per_s']:.1f}", f"{r['peak_rss_mb']:.0f}", f"{r['useful_tflops']:.3f}",
-                          f"{r['accuracy']:.4f}")
+                          f"{r['useful_tflops'] / best_fp32:.0%}", f"{r['accuracy']:.4f}")
         if set(arms) == set(ARMS):
             ours, base = arms["tunetext"], arms["recipe"]
             summary[dataset] = {
@@ -153,9 +181,12 @@ def report(results: list[dict]) -> dict:
             }
             s = summary[dataset]
             table.add_row(dataset, "ratio", "", "", f"{s['throughput_ratio']:.1f}×", f"{s['memory_ratio']:.2f}×", "",
-                          f"{s['accuracy_delta']:+.4f}", end_section=True)
+                          "", f"{s['accuracy_delta']:+.4f}", end_section=True)
     Console(stderr=True).print(table)
-    return {"results": results, "summary": summary, "cpu_threads": os.cpu_count()}
+    Console(stderr=True).print("matmul ceiling (TFLOP/s): " + ", ".join(f"{k} {v:.3f}" for k, v in ceiling.items()))
+    for r in results:
+        r["fraction_of_fp32_ceiling"] = r["useful_tflops"] / best_fp32
+    return {"results": results, "summary": summary, "matmul_ceiling_tflops": ceiling, "cpu_threads": os.cpu_count()}
 
 
 def main() -> None:
@@ -164,7 +195,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=2000, help="training examples per dataset (0: all)")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="256 examples, 1 epoch")
-    parser.add_argument("--arms", default=",".join(ARMS))
+    parser.add_argument("--arms", default=",".join(ARMS), help="comma-separated, or 'none' for the matmul ceiling alone")
     parser.add_argument("--out", help="also write the JSON report here")
     parser.add_argument("--arm", choices=ARMS, help=argparse.SUPPRESS)  # child mode
     parser.add_argument("--result", help=argparse.SUPPRESS)
@@ -175,9 +206,9 @@ def main() -> None:
     if args.arm:
         return child(args.arm, args.datasets, limit, args.epochs, args.result)
 
-    results = [measure(arm, dataset, limit, args.epochs)
-               for dataset in args.datasets.split(",") for arm in args.arms.split(",")]
-    output = json.dumps(report(results), indent=2)
+    arms = [] if args.arms == "none" else args.arms.split(",")
+    results = [measure(arm, dataset, limit, args.epochs) for dataset in args.datasets.split(",") for arm in arms]
+    output = json.dumps(report(results, matmul_ceiling()), indent=2)
     print(output)
     if args.out:
         with open(args.out, "w") as f:

@@ -176,3 +176,18 @@ def test_cross_validated_leaders_and_forecasts_reach_the_report(splits, tmp_path
     assert "## Cross-validation of the leaders" in md and "## Learning-curve forecast" in md
     off = run_comparison(splits, out=tmp_path, methods=["tfidf-svm", "finetune"], budget=budget, params=params, cv="off")
     assert off["cross_validation"] is None and "evidence: the test split" in "\n".join(off["verdict"])
+
+
+def test_full_size_cells_of_a_capped_family_train_on_a_stratified_sample_and_the_report_says_so(
+        splits, tmp_path, monkeypatch):
+    from tunetext.compare import plan
+
+    monkeypatch.setitem(plan.FULL_SIZE_ROWS, "traditional", 100)
+    budget = Budget(sizes=(None,), seeds_subsampled=1, seeds_full=1)
+    results = run_comparison(splits, out=tmp_path, methods=["tfidf-svm", "tfidf-nb"], budget=budget)
+    cells = json.loads((tmp_path / "results.json").read_text())["cells"]
+    assert {c["n_train"] for c in cells} == {100} and results["n_train"] == len(splits.train) > 100
+    capped = plan.cap_rows(splits.train, "traditional", seed=0)
+    assert set(capped.labels) == set(splits.train.labels)  # stratified: every class kept
+    assert "capped to a stratified sample: traditional methods on 100 texts" in (tmp_path / "report.md").read_text()
+    assert plan.cap_rows(splits.train, "traditional", seed=0).texts == capped.texts  # seeded

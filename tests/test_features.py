@@ -93,3 +93,23 @@ def test_cache_root_honours_the_environment(monkeypatch, tmp_path):
     assert features.cache_root() == tmp_path
     monkeypatch.delenv("TUNETEXT_CACHE")
     assert features.cache_root().parts[-2:] == (".cache", "tunetext")
+
+
+def test_cached_features_are_charged_at_their_first_encoding_cost(encoded, monkeypatch):
+    """A warm cache must not make a frozen-encoder method look cheaper to train than its first run."""
+    import time
+
+    from tunetext.evaluation.cost import ReusedWork
+    from tunetext.methods import make_method
+
+    slow_embed = encoders.embed  # the counting one
+    monkeypatch.setattr(encoders, "embed", lambda *args, **kwargs: time.sleep(0.3) or slow_embed(*args, **kwargs))
+    with ReusedWork() as cold:
+        features.encode(TEXTS, max_length=32)
+    with ReusedWork() as warm:
+        features.encode(TEXTS + TEXTS[:1], max_length=32)  # a repeat is encoded once, so charged once
+    assert cold.seconds == 0 and 0.3 <= warm.seconds < 10 and len(encoded) == 1
+    texts, labels = TEXTS + MORE, ["a", "b", "a", "b", "a"]
+    make_method("probe", max_length=32).fit(texts, labels)  # encodes MORE
+    warm_fit = make_method("probe", max_length=32).fit(texts, labels)  # all cached
+    assert len(encoded) == 2 and warm_fit.train_seconds_ >= 0.6  # both encodings' sleeps, charged

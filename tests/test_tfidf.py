@@ -47,3 +47,41 @@ def test_nbsvm_ratios_point_the_right_way():
     labels = ["pos", "pos", "neg", "neg"] * 5
     model = make_method("nbsvm").fit(texts, labels)
     assert list(model.predict(["great", "awful"])) == ["pos", "neg"]
+
+
+def test_svm_on_many_rows_calibrates_on_the_validation_split_with_one_fit(real_slice, monkeypatch):
+    """From HELD_OUT_CALIBRATION_ROWS on, Platt scaling uses the validation split: one SVM fit, not k + 1."""
+    from sklearn.svm import LinearSVC
+
+    from tunetext.data.dataset import LabeledTexts
+    from tunetext.methods import tfidf
+
+    train, rest = real_slice("rt-snippets", "train"), real_slice("rt-snippets", "test")
+    validation = LabeledTexts(rest.texts[:200], rest.labels[:200])
+    fits = []
+    original_fit = LinearSVC.fit
+    monkeypatch.setattr(LinearSVC, "fit", lambda self, *args, **kwargs: fits.append(1) or original_fit(self, *args, **kwargs))
+    monkeypatch.setattr(tfidf, "HELD_OUT_CALIBRATION_ROWS", len(train))
+    model = make_method("tfidf-svm").fit(train.texts, train.labels, validation=validation)
+    assert len(fits) == 1 and model.link_ == "sigmoid"
+    fits.clear()
+    cross_validated = make_method("tfidf-svm").fit(train.texts, train.labels)  # no validation split: k-fold
+    assert len(fits) == 4  # 3 folds + the final SVM
+    test, truth = rest.texts[200:], np.array(rest.labels[200:])
+    assert np.mean(model.predict(test) == truth) >= np.mean(cross_validated.predict(test) == truth) - 0.02
+
+
+def test_repeated_rows_fit_once_weighted_by_their_count_give_the_same_svm(real_slice):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
+
+    from tunetext.methods.tfidf import _distinct_rows
+
+    train = real_slice("rt-snippets", "train", 300)
+    texts, labels = train.texts * 3, np.array(train.labels * 3)
+    features = TfidfVectorizer().fit_transform(texts)
+    rows, weights = _distinct_rows(features, list(labels))
+    assert len(rows) == len(set(zip(train.texts, train.labels))) and weights.sum() == len(texts)
+    repeated = LinearSVC().fit(features, labels).decision_function(features)
+    weighted = LinearSVC().fit(features[rows], labels[rows], sample_weight=weights).decision_function(features)
+    np.testing.assert_allclose(weighted, repeated, atol=1e-3)

@@ -13,6 +13,7 @@ import functools
 import hashlib
 import json
 import os
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -22,6 +23,7 @@ import numpy as np
 from tunetext import encoders
 from tunetext.data.dataset import Text
 from tunetext.errors import ConfigError
+from tunetext.evaluation.cost import charge_reused
 from tunetext.io import atomic_path
 
 POOLINGS = ("mean", "cls")
@@ -75,28 +77,33 @@ def encode(
         return run_encoder(texts)
     store = FeatureCache(cache_root() / "features" / _space_id(path, settings))
     keys = np.array([text_key(text) for text in texts], dtype=f"U{2 * _KEY_BYTES}")
-    found, missing = store.get(keys)
+    found, missing, reused_seconds = store.get(keys)
+    charge_reused(reused_seconds)
     if len(missing):
         # Encode each distinct missing text once, even if it repeats in `texts`.
         new_keys, first = np.unique(keys[missing], return_index=True)
+        start = time.perf_counter()
         new_features = run_encoder([texts[i] for i in missing[first]])
-        store.put(new_keys, new_features)
-        found, missing = store.get(keys)
+        store.put(new_keys, new_features, (time.perf_counter() - start) / len(new_keys))
+        found, missing, _ = store.get(keys)
     assert found is not None and not len(missing)
     return found
 
 
 class FeatureCache:
-    """One feature space on disk: shards of (`<shard>.keys.npy`, `<shard>.npy`) rows."""
+    """One feature space on disk: shards of (`<shard>.keys.npy`, `<shard>.npy`) rows, and `<shard>.seconds.npy`:
+    what encoding one of its texts cost (absent from shards written before tunetext recorded it: charged 0)."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def get(self, keys: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
-        """Features of `keys` (rows of missing keys left zero; None if none is cached) and the missing indices."""
+    def get(self, keys: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, float]:
+        """Features of `keys` (rows of missing keys left zero; None if none is cached), the missing indices, and
+        the seconds encoding the distinct cached ones first cost."""
         unique, inverse = np.unique(keys, return_inverse=True)
         where = {key: i for i, key in enumerate(unique.tolist())}
         hit = np.zeros(len(unique), dtype=bool)
+        seconds = 0.0
         out: np.ndarray | None = None
         for keys_file in sorted(self.directory.glob("*.keys.npy")) if self.directory.exists() else []:
             pairs = [(row, where[key]) for row, key in enumerate(np.load(keys_file).tolist()) if key in where]
@@ -108,12 +115,15 @@ class FeatureCache:
             rows, targets = (list(column) for column in zip(*pairs))
             out[targets] = shard[rows]
             hit[targets] = True
-        return (None if out is None else out[inverse]), np.flatnonzero(~hit[inverse])
+            cost = keys_file.with_name(keys_file.name.replace(".keys.npy", ".seconds.npy"))
+            seconds += len(rows) * float(np.load(cost)) if cost.exists() else 0.0
+        return (None if out is None else out[inverse]), np.flatnonzero(~hit[inverse]), seconds
 
-    def put(self, keys: np.ndarray, features: np.ndarray) -> None:
+    def put(self, keys: np.ndarray, features: np.ndarray, seconds_per_text: float = 0.0) -> None:
         """Add a shard; the keys file is written last, so a shard without one is never read."""
         shard = hashlib.blake2b(keys.tobytes(), digest_size=_KEY_BYTES).hexdigest()
-        for suffix, array in ((".npy", np.asarray(features, dtype=np.float32)), (".keys.npy", keys)):
+        arrays = (".npy", np.asarray(features, dtype=np.float32)), (".seconds.npy", np.float64(seconds_per_text))
+        for suffix, array in (*arrays, (".keys.npy", keys)):
             with atomic_path(self.directory / f"{shard}{suffix}") as tmp, open(tmp, "wb") as handle:
                 np.save(handle, array)
 

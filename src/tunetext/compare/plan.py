@@ -46,6 +46,26 @@ BUDGETS = {
 }
 
 
+FULL_SIZE_ROWS = {"traditional": None, "pretrained": 20_000, "fine-tuned": 10_000}
+"""At most this many training texts in a full-size cell, by method family (None: all), so a comparison on a
+large file finishes in bounded time: on 2 CPU cores a fine-tuned encoder learns from ~50 texts/s and a
+frozen one encodes ~100-500 texts/s, so 400k rows would take hours; the TF-IDF baselines take minutes."""
+
+
+def cap_rows(train: LabeledTexts, family: str, seed: int) -> LabeledTexts:
+    """The full training split, or a stratified, seeded sample of FULL_SIZE_ROWS[family] texts of it."""
+    from tunetext.data.splits import stratified_holdout
+
+    cap = FULL_SIZE_ROWS[family]
+    return train if cap is None or len(train) <= cap else stratified_holdout(train, cap, seed=seed)[1]
+
+
+def caps_sentence(n_train: int) -> str:
+    """What the report says about the caps, when the training split is large enough for one to apply."""
+    capped = [f"{family} methods on {cap:,}" for family, cap in FULL_SIZE_ROWS.items() if cap and n_train > cap]
+    return f" Full-size cells capped to a stratified sample: {', '.join(capped)} texts." if capped else ""
+
+
 @dataclass(frozen=True)
 class Cell:
     """One fit-and-evaluate run of the comparison."""

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 from tunetext import __version__
-from tunetext.compare.plan import Cell, subsample
+from tunetext.compare.plan import Cell, cap_rows, subsample
 from tunetext.data.dataset import DatasetSplits, indicator
 from tunetext.errors import ConfigError
 from tunetext.evaluation.experiment import fit_and_evaluate
@@ -69,6 +69,8 @@ def run_cell(cell: Cell, splits: DatasetSplits) -> dict:
     method = make_method(cell.method, **params)
     if "seed" in method.get_params():
         method.set_params(seed=cell.seed)
+    if cell.size is None:
+        train = cap_rows(train, method.family, cell.seed)
     validation = splits.validation if cell.size is None else None
     # Prediction speed doesn't depend on the training size: time it once, on the full-size cell.
     result, proba = fit_and_evaluate(method, train, splits.test, validation=validation, time_prediction=cell.size is None)

@@ -48,6 +48,28 @@ class PeakMemory:
         self.peak_bytes = max(self.peak_bytes, current_rss_bytes() - self._start)
 
 
+class ReusedWork:
+    """Seconds of work the block reused from an earlier run instead of doing it (a frozen encoder's cached
+    features, at what encoding them first cost), as `charge_reused` reports them. `Method.fit` adds them to
+    `train_seconds_`, so a warm cache does not make a method look cheaper than its first run did."""
+
+    _open: list["ReusedWork"] = []
+
+    def __enter__(self) -> "ReusedWork":
+        self.seconds = 0.0
+        ReusedWork._open.append(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        ReusedWork._open.remove(self)
+
+
+def charge_reused(seconds: float) -> None:
+    """Add `seconds` of reused work to every open `ReusedWork` block."""
+    for block in ReusedWork._open:
+        block.seconds += seconds
+
+
 class Stopwatch:
     def __enter__(self) -> "Stopwatch":
         self._start = time.perf_counter()
