@@ -75,3 +75,20 @@ def test_cli_audits_a_file_whole(planted, tmp_path):
     result = CliRunner().invoke(cli, ["audit", "--data", str(path), "--out", str(tmp_path / "o2"),
                                       "--methods", "tfidf-logreg", "--folds", "300"])
     assert result.exit_code == 2 and "--folds" in result.output
+
+
+def test_compare_reports_the_planted_flips_it_finds(planted, real_slice, tmp_path):
+    from tunetext.compare import Budget, run_comparison
+    from tunetext.data.dataset import DatasetSplits
+
+    data, flipped = planted
+    splits = DatasetSplits("sms-spam-planted", data, real_slice("sms-spam", "test", 100))
+    summary = run_comparison(splits, out=tmp_path, methods=["tfidf-logreg", "tfidf-nb"],
+                             budget=Budget(sizes=(None,), seeds_subsampled=1, seeds_full=1), cv="off")
+    audit = summary["label_audit"]
+    assert audit["methods"] == ["tfidf-logreg"] and audit["n"] == len(data)
+    rows = list(csv.DictReader((tmp_path / "label_audit.csv").open()))
+    assert len(rows) == audit["flagged"] and len(flipped & {int(r["row"]) for r in rows}) >= 0.6 * len(flipped)
+    md = (tmp_path / "report.md").read_text()
+    assert f"## Label audit: {audit['flagged']} of {len(data)} training texts" in md
+    assert any("look mislabeled to a label audit" in line for line in summary["verdict"])  # 5% flipped: notable

@@ -131,9 +131,7 @@ def write_audit(result: Audit, out: str | Path, *, overwrite: bool = False) -> d
     returns the summary written to audit.json."""
     rows = result.rows()
     lines = _summary_lines(result)
-    header = ["row", "given label", "suggested", "confidence", "text"]
-    body = [[str(r["row"]), r["given_label"], r["suggested_label"], f"{r['confidence']:.2f}", _short(r["text"])]
-            for r in rows[:SHOWN]]
+    header, body = flagged_table(rows, SHOWN)
     from tunetext.compare.report import CSS, _html_table, _markdown_table
 
     title = f"tunetext audit — {result.source or 'labels'}"
@@ -142,20 +140,32 @@ def write_audit(result: Audit, out: str | Path, *, overwrite: bool = False) -> d
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{CSS}</style>"
             f"</head><body><h1>{html.escape(title)}</h1><ul>{''.join(f'<li>{html.escape(x)}</li>' for x in lines)}</ul>"
             f"<h2>The {len(body)} likeliest label errors</h2>{_html_table(header, body)}</body></html>")
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["row", "text", "given_label",
-                            "suggested_label", "confidence", "given_label_probability"])
-    writer.writeheader()
-    writer.writerows(rows)
     summary = {"source": result.source, "n": len(result.data), "flagged": len(rows), "methods": result.methods,
                "folds": result.folds, "out_of_fold_accuracy": result.accuracy, "summary": lines, "first": rows[:SHOWN]}
     out = Path(out)
     with atomic_dir(out, markers=(SUMMARY_FILE,), overwrite=overwrite) as tmp:
-        (tmp / "audit.csv").write_text(buffer.getvalue(), encoding="utf-8")
+        (tmp / "audit.csv").write_text(flagged_csv(rows), encoding="utf-8")
         (tmp / "audit.md").write_text("\n".join(md), encoding="utf-8")
         (tmp / "audit.html").write_text(page, encoding="utf-8")
         write_json(tmp / SUMMARY_FILE, summary)
     return summary
+
+
+def flagged_table(rows: list[dict], limit: int) -> tuple[list[str], list[list[str]]]:
+    """(header, body) of the first `limit` flagged rows (`Audit.rows`), texts shortened: for a report table."""
+    body = [[str(r["row"]), r["given_label"], r["suggested_label"], f"{r['confidence']:.2f}", _short(r["text"])]
+            for r in rows[:limit]]
+    return ["row", "given label", "suggested", "confidence", "text"], body
+
+
+def flagged_csv(rows: list[dict]) -> str:
+    """Every flagged row (`Audit.rows`) as CSV text, most likely mislabeled first."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=["row", "text", "given_label", "suggested_label", "confidence",
+                                                "given_label_probability"])
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
 
 
 def check_audit_dir(out: str | Path, *, inputs: Sequence[str | Path] = (), overwrite: bool = False) -> Path:

@@ -8,7 +8,7 @@ from typing import Callable
 
 import numpy as np
 
-from tunetext.compare import label_sets, model_size, plots
+from tunetext.compare import label_audit, label_sets, model_size, plots
 from tunetext.compare.crossval import (CrossValidation, cross_validate, estimated_seconds, labeled_pool,
                                       needs_cross_validation, parse_cv, within_auto_budget)
 from tunetext.compare.forecast import forecast_all, forecast_sentences
@@ -104,6 +104,8 @@ def run_comparison(
         lines.append(sentence)
     size = model_size.section(rows, cells, metric, out)
     lines += size.sentences
+    audit = label_audit.section(splits.train, cells, out)
+    lines += audit.sentences
     best = max((r for r in contenders(rows) if r["size_per_class"] is None), key=lambda r: r[metric])
     lines += forecast_sentences(forecasts, best["method"], metric)
     figures = [
@@ -126,7 +128,7 @@ def run_comparison(
         "n_test": len(splits.test), "budget": budget.__dict__, "verdict": lines, "aggregated": rows,
         "bootstrap_95": intervals, "paired_test": paired, "cross_validation": cross_validated, "cross_validation_skipped": cv_skipped,
         "forecast": [f.as_dict() for f in forecasts], "metric_reason": metric_reason,
-    } | size.summary
+    } | size.summary | audit.summary
     setup = (f"Dataset {splits.name}: {len(splits.train):,} train / {len(splits.test):,} test texts, "
              f"{len(classes)} classes. Training sizes per class: "
              f"{', '.join('all' if s is None else str(s) for s in budget.sizes)}; "
@@ -140,7 +142,7 @@ def run_comparison(
                          ("Learning-curve forecast (fitted power law; 95% interval from seeds)",
                           forecast_table(forecasts))]
                  + ([("Cross-validation of the leaders", cv_table(cross_validated, rows, metric))] if cross_validated else [])
-                 + size.tables,
+                 + size.tables + audit.tables,
                  plots=figures + size.figures, cells=results, summary=summary)
     return summary
 
