@@ -11,6 +11,8 @@ import numpy as np
 from tunetext.compare import model_size, plots
 from tunetext.compare.plan import BUDGETS, Budget, Cell, plan_cells
 from tunetext.compare.report import curve_table, summary_table, write_report
+from tunetext.compare.lengths import length_table
+from tunetext.compare.report import curve_table, summary_table, write_report
 from tunetext.compare.runner import claim_report_dir, run_cells
 from tunetext.compare.statistics import METRICS, aggregate, bootstrap_interval, mcnemar
 from tunetext.compare.verdict import FINE_TUNED, calibration_sentence, contenders, verdict
@@ -86,6 +88,9 @@ def run_comparison(
         "bootstrap_95": intervals, "paired_test": paired,
         "metric_reason": metric_reason,
     } | size.summary
+    lengths = length_table(cells, splits.train.texts)  # None when no planned method reads texts with an encoder
+    length_tables = [] if lengths is None else [("Text lengths (training texts, tokens) and how long ones are read", lengths[0])]
+    summary |= {} if lengths is None else lengths[1]
     setup = (f"Dataset {splits.name}: {len(splits.train):,} train / {len(splits.test):,} test texts, "
              f"{len(classes)} classes. Training sizes per class: "
              f"{', '.join('all' if s is None else str(s) for s in budget.sizes)}; "
@@ -95,7 +100,7 @@ def run_comparison(
                  tables=[("Full training set", summary_table(rows, intervals, metric)),
                          (f"Learning curves ({metric}, mean ± std over seeds)", curve_table(rows, metric)),
                          ("Recall per class of the leaders (full training set, smallest classes first)",
-                          _leaders_recall(rows, first_full, metric, splits.train.labels))] + size.tables,
+                          _leaders_recall(rows, first_full, metric, splits.train.labels))] + size.tables + length_tables,
                  plots=figures + size.figures, cells=results, summary=summary)
     return summary
 

@@ -4,6 +4,9 @@ quantisation, and a parity check.
 The export is written to DIR/onnx/ inside the model folder it came from: retraining into DIR replaces the
 folder whole, so an export can never outlive the weights it was made from. `OnnxClassifier` reads it back
 behind the same `classes_` / `predict_proba` interface as a `Method`, reusing the model's tokenizer.
+
+The graph maps one window of token ids to logits; a text longer than the window is cut and its windows' logits
+pooled outside the graph, the way the method does (`long_texts` and `aggregation` in export.json).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import torch
 
 from tunetext import __version__
 from tunetext.data.dataset import Text
-from tunetext.encoders import configure_threads, load_tokenizer, pad_batch, tokenize
+from tunetext.encoders import configure_threads, load_tokenizer, pad_batch, tokenize, windows
 from tunetext.errors import ConfigError, ModelError, TunetextError
 from tunetext.io import atomic_dir, check_output_dir, read_json, write_json
 from tunetext.methods.base import read_metadata
@@ -65,12 +68,14 @@ def export_onnx(model_dir: str | Path, *, quantize: str | None = None, sample_te
     model_dir = Path(model_dir)
     check_output_dir(model_dir / EXPORT_DIR, markers=(EXPORT_FILE,))  # before the model is loaded and traced
     method = _load_exportable(model_dir)
-    model, tokenizer, max_length, temperature = method.onnx_parts()
+    parts = method.onnx_parts()
+    model, tokenizer, max_length = parts.module, parts.tokenizer, parts.max_length
     texts = list(sample_texts) if sample_texts else list(SAMPLE_TEXTS)
-    ids = tokenize(tokenizer, texts, max_length)
+    cut = windows(tokenizer, texts, max_length, parts.long_texts)
+    ids = cut.ids
     pad_id = tokenizer.pad_token_id
     model = model.cpu().eval()
-    reference = _softmax(_logits(model, ids, pad_id))
+    reference = _softmax(cut.aggregate(_logits(model, ids, pad_id), parts.aggregation))
 
     with atomic_dir(model_dir / EXPORT_DIR, markers=(EXPORT_FILE,)) as tmp:
         _export_graph(model, tmp / FP32_FILE, tokenizer, max_length)
@@ -79,7 +84,7 @@ def export_onnx(model_dir: str | Path, *, quantize: str | None = None, sample_te
             _quantize_int8(tmp / FP32_FILE, tmp / INT8_FILE)
             files[INT8_FILE] = {"precision": "int8", "fp32_layers": FP32_LAYERS}
         for name, info in files.items():
-            proba = _softmax(_logits(_SessionModule(_session(tmp / name)), ids, pad_id))
+            proba = _softmax(cut.aggregate(_logits(_SessionModule(_session(tmp / name)), ids, pad_id), parts.aggregation))
             info["parity"] = {
                 "texts": len(texts),
                 "max_abs_diff": float(np.abs(proba - reference).max()),
@@ -94,7 +99,9 @@ def export_onnx(model_dir: str | Path, *, quantize: str | None = None, sample_te
             "method": method.name,
             "classes": method.classes_.tolist(),
             "max_length": max_length,
-            "temperature": temperature,  # OnnxClassifier divides the graph's logits by it, as the method does
+            "temperature": parts.temperature,  # OnnxClassifier divides the graph's logits by it, as the method does
+            "long_texts": parts.long_texts,  # and cuts texts into windows, pooling their logits, as the method does
+            "aggregation": parts.aggregation,
             "opset": OPSET,
             "versions": {"tunetext": __version__, "torch": torch.__version__, "onnx": onnx.__version__,
                          "onnxruntime": onnxruntime.__version__},
@@ -109,12 +116,15 @@ class OnnxClassifier:
     backend = "onnx"
 
     def __init__(self, model_path: str | Path, tokenizer, *, classes: Sequence[str], max_length: int,
-                 temperature: float = 1.0, batch_size: int = 32):
+                 temperature: float = 1.0, long_texts: str = "truncate", aggregation: str = "mean",
+                 batch_size: int = 32):
         self.session_ = _session(model_path)
         self.tokenizer_ = tokenizer
         self.classes_ = np.array(classes, dtype=object)
         self.max_length_ = max_length
         self.temperature_ = temperature
+        self.long_texts_ = long_texts
+        self.aggregation_ = aggregation
         self.batch_size = batch_size
 
     @classmethod
@@ -129,6 +139,7 @@ class OnnxClassifier:
             meta = read_json(meta_path)
             file, files, classes, max_length = file or meta["model"], meta["files"], meta["classes"], meta["max_length"]
             temperature = float(meta.get("temperature", 1.0))  # exports made before temperature scaling have none
+            long_texts = {"long_texts": meta.get("long_texts", "truncate"), "aggregation": meta.get("aggregation", "mean")}
         except (ValueError, KeyError, TypeError) as exc:  # not JSON, or not the shape export_onnx writes
             raise ModelError(f"{meta_path} is damaged ({type(exc).__name__}: {exc}). {fix}") from None
         if file not in files:
@@ -138,7 +149,7 @@ class OnnxClassifier:
             raise ModelError(f"{path} is missing from the export. {fix}")
         tokenizer = load_tokenizer(str(model_dir))
         try:
-            return cls(path, tokenizer, classes=classes, max_length=max_length, temperature=temperature)
+            return cls(path, tokenizer, classes=classes, max_length=max_length, temperature=temperature, **long_texts)
         except TunetextError:
             raise
         except Exception as exc:  # onnxruntime's InvalidProtobuf / Fail for a truncated or garbled file
@@ -148,9 +159,9 @@ class OnnxClassifier:
         texts = list(texts)
         if not texts:
             return np.zeros((0, len(self.classes_)), dtype=np.float32)
-        ids = tokenize(self.tokenizer_, texts, self.max_length_)
-        logits = _logits(_SessionModule(self.session_), ids, self.tokenizer_.pad_token_id, self.batch_size)
-        return _softmax(logits / self.temperature_)
+        cut = windows(self.tokenizer_, texts, self.max_length_, self.long_texts_)
+        logits = _logits(_SessionModule(self.session_), cut.ids, self.tokenizer_.pad_token_id, self.batch_size)
+        return _softmax(cut.aggregate(logits, self.aggregation_) / self.temperature_)
 
 
 class _SessionModule(torch.nn.Module):
