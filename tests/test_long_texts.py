@@ -161,3 +161,17 @@ def test_a_5000_token_document_through_train_predict_serve_and_onnx(long_model, 
     assert meta["files"]["model.onnx"]["parity"]["max_abs_diff"] < 1e-4
     np.testing.assert_allclose(OnnxClassifier.load(out).predict_proba([document, "alpha beta"]), proba, atol=1e-4)
     np.testing.assert_allclose(load_predictor(out, "onnx").predict_proba([document]), proba[:1], atol=1e-4)
+
+
+def test_compare_reports_lengths_and_what_each_transformer_method_does_with_them():
+    from tunetext.compare.lengths import length_table
+    from tunetext.compare.plan import Cell
+
+    cells = [Cell("tfidf-svm", None, 0, "d"), Cell("probe", None, 0, "d", {"max_length": 32}),
+             Cell("probe", 16, 0, "d", {"max_length": 32}), Cell("finetune", None, 0, "d", {"long_texts": "head_tail"})]
+    texts = [words(5)] * 7 + [words(100)] * 3
+    (header, body), summary = length_table(cells, texts)
+    assert [row[0] for row in body] == ["probe", "finetune"] and "median tokens" in header
+    assert body[0][1] == "32" and body[0][5] == "3 (30%)" and body[0][6] == "chunks (auto)"
+    assert body[1][6] == "head_tail" and summary["text_lengths"]["probe"]["longer"] == 3
+    assert length_table(cells[:1], texts) is None
