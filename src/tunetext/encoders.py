@@ -130,6 +130,8 @@ HEAD_SHARE = 0.25
 for 512 tokens was the first 128 and the last 382)."""
 OVERLAP = 0.25
 """Consecutive chunks share this share of a window, so no sentence is only ever seen cut at a window's edge."""
+TEXTS_PER_PASS = 512
+"""`per_text` cuts and runs this many texts at a time, so memory holds one group's windows, however many texts come."""
 MAX_WINDOWS = 128
 """Chunks read per text at most (about 25,000 tokens at 256-token windows): a longer text is read at this many
 evenly spaced windows, with a warning that counts such texts."""
@@ -243,6 +245,18 @@ def windows(tokenizer, texts: Sequence[Text], max_length: int, strategy: str, *,
                       f"at {MAX_WINDOWS} evenly spaced windows (MAX_WINDOWS), not whole.", stacklevel=2)
     tokens = np.array([len(seq) for seq in ids]) - (max_length - budget)
     return Windows(ids, np.array(doc, dtype=np.int64), np.maximum(tokens, 1), len(texts))
+
+
+def per_text(run: Callable[[list[list[int]]], np.ndarray], tokenizer, texts: Sequence[Text], max_length: int,
+             strategy: str, how: str = "mean") -> np.ndarray:
+    """One row per text from `run(window_ids)` (one row per window): texts are cut (`windows`) and run
+    `TEXTS_PER_PASS` at a time, and each text's windows pooled (`Windows.aggregate`, `how`)."""
+    texts = list(texts)
+    parts = []
+    for start in range(0, len(texts), TEXTS_PER_PASS):
+        cut = windows(tokenizer, texts[start : start + TEXTS_PER_PASS], max_length, strategy)
+        parts.append(cut.aggregate(run(cut.ids), how))
+    return np.concatenate(parts)
 
 
 def _special_tokens(tokenizer) -> tuple[list[int], list[int]]:
@@ -384,10 +398,11 @@ def embed(
             return torch.stack([pool(h, attention_mask, pooling) for h in result.hidden_states], dim=1)
         return pool(result.last_hidden_state, attention_mask, pooling)
 
-    cut = windows(tokenizer, texts, max_length, long_texts)
-    out = batched_inference(pooled, cut.ids, batch_size=batch_size, pad_id=tokenizer.pad_token_id,
-                            device=next(encoder.parameters()).device, progress="Encoding" if progress else None)
-    return cut.aggregate(out, "mean")
+    def run(ids: list[list[int]]) -> np.ndarray:
+        return batched_inference(pooled, ids, batch_size=batch_size, pad_id=tokenizer.pad_token_id,
+                                 device=next(encoder.parameters()).device, progress="Encoding" if progress else None)
+
+    return per_text(run, tokenizer, texts, max_length, long_texts)
 
 
 def _maybe_progress(items: list, description: str | None):

@@ -21,7 +21,7 @@ import torch
 
 from tunetext import __version__
 from tunetext.data.dataset import Text
-from tunetext.encoders import configure_threads, load_tokenizer, pad_batch, tokenize, windows
+from tunetext.encoders import configure_threads, load_tokenizer, pad_batch, per_text, tokenize
 from tunetext.errors import ConfigError, ModelError, TunetextError
 from tunetext.io import atomic_dir, check_output_dir, read_json, write_json
 from tunetext.methods.base import read_metadata
@@ -71,11 +71,14 @@ def export_onnx(model_dir: str | Path, *, quantize: str | None = None, sample_te
     parts = method.onnx_parts()
     model, tokenizer, max_length = parts.module, parts.tokenizer, parts.max_length
     texts = list(sample_texts) if sample_texts else list(SAMPLE_TEXTS)
-    cut = windows(tokenizer, texts, max_length, parts.long_texts)
-    ids = cut.ids
     pad_id = tokenizer.pad_token_id
     model = model.cpu().eval()
-    reference = _softmax(cut.aggregate(_logits(model, ids, pad_id), parts.aggregation))
+
+    def text_proba(module: torch.nn.Module) -> np.ndarray:
+        return _softmax(per_text(lambda ids: _logits(module, ids, pad_id), tokenizer, texts, max_length,
+                                 parts.long_texts, parts.aggregation))
+
+    reference = text_proba(model)
 
     with atomic_dir(model_dir / EXPORT_DIR, markers=(EXPORT_FILE,)) as tmp:
         _export_graph(model, tmp / FP32_FILE, tokenizer, max_length)
@@ -84,7 +87,7 @@ def export_onnx(model_dir: str | Path, *, quantize: str | None = None, sample_te
             _quantize_int8(tmp / FP32_FILE, tmp / INT8_FILE)
             files[INT8_FILE] = {"precision": "int8", "fp32_layers": FP32_LAYERS}
         for name, info in files.items():
-            proba = _softmax(cut.aggregate(_logits(_SessionModule(_session(tmp / name)), ids, pad_id), parts.aggregation))
+            proba = text_proba(_SessionModule(_session(tmp / name)))
             info["parity"] = {
                 "texts": len(texts),
                 "max_abs_diff": float(np.abs(proba - reference).max()),
@@ -159,9 +162,10 @@ class OnnxClassifier:
         texts = list(texts)
         if not texts:
             return np.zeros((0, len(self.classes_)), dtype=np.float32)
-        cut = windows(self.tokenizer_, texts, self.max_length_, self.long_texts_)
-        logits = _logits(_SessionModule(self.session_), cut.ids, self.tokenizer_.pad_token_id, self.batch_size)
-        return _softmax(cut.aggregate(logits, self.aggregation_) / self.temperature_)
+        session, pad_id = _SessionModule(self.session_), self.tokenizer_.pad_token_id
+        logits = per_text(lambda ids: _logits(session, ids, pad_id, self.batch_size), self.tokenizer_, texts,
+                          self.max_length_, self.long_texts_, self.aggregation_)
+        return _softmax(logits / self.temperature_)
 
 
 class _SessionModule(torch.nn.Module):

@@ -30,8 +30,8 @@ from tunetext.encoders import (
     mean_pool,
     resolve_model_path,
     check_long_texts,
+    per_text,
     training_windows,
-    windows,
 )
 from tunetext.errors import ConfigError
 from tunetext.io import read_json
@@ -214,8 +214,8 @@ class Contrastive(ReadsLongTexts, Method):
                               autocast=precision_context(self.precision, device), device=device)
 
     def _predict_proba(self, texts: list[Text]) -> np.ndarray:
-        cut = windows(self.tokenizer_, texts, self.max_length_, self.long_text_strategy)
-        logits = cut.aggregate(self._logits(self.model_, cut.ids), "mean")
+        logits = per_text(lambda ids: self._logits(self.model_, ids), self.tokenizer_, texts, self.max_length_,
+                          self.long_text_strategy)
         return torch.softmax(torch.from_numpy(logits), dim=1).numpy()
 
     def _save_state(self, directory: Path) -> None:

@@ -32,7 +32,6 @@ import torch.nn.functional as F
 
 from tunetext.data.dataset import LabeledTexts, Text
 from tunetext.encoders import (
-    Windows,
     check_long_texts,
     configure_threads,
     load_tokenizer,
@@ -40,6 +39,7 @@ from tunetext.encoders import (
     quiet_loading,
     resolve_model_path,
     set_dropout,
+    per_text,
     training_windows,
     windows,
 )
@@ -303,13 +303,13 @@ class FineTune(ReadsLongTexts, Method):
         cut, self.max_length_, self.long_texts_ = training_windows(self.tokenizer_, texts, self.max_length,
                                                                    self.long_texts)
         data = Encoded(cut.ids, cut.labels(np.array([label_ids[y] for y in labels])))
-        val = val_cut = None
+        val = None
         if validation is not None and len(validation):
             unknown = sorted(set(validation.labels) - set(label_ids))
             if unknown:
                 raise ConfigError(f"validation labels {unknown} never occur in train; classes are {list(self.classes_)}.")
-            val_cut = self._windows(validation.texts)
             val_labels = np.array([label_ids[str(y)] for y in validation.labels])
+            val_cut = windows(self.tokenizer_, validation.texts, self.max_length_, self.long_text_strategy)
             val = Encoded(val_cut.ids, val_cut.labels(val_labels))
 
         weight = _class_weights(self.class_weight, data.labels, list(self.classes_))
@@ -321,21 +321,19 @@ class FineTune(ReadsLongTexts, Method):
         self.best_step_ = state.best_step
         self.steps_ = state.step
         self.resumed_seconds_ = state.resumed_seconds
-        self.temperature_ = 1.0 if val_cut is None else self._fit_temperature(val_cut, val_labels)
+        self.temperature_ = 1.0 if val is None else self._fit_temperature(validation.texts, val_labels)
 
-    def _fit_temperature(self, cut: Windows, labels: np.ndarray) -> float:
+    def _fit_temperature(self, texts: Sequence[Text], labels: np.ndarray) -> float:
         """Temperature scaling of the texts' (pooled) logits on the validation set early stopping used (1: none).
         Without one nothing is fitted: never on test, and compare's subsampled cells get no validation set."""
         if self.calibrate == "none":
             return 1.0
-        return choose_temperature(self._text_logits(cut), labels)
+        return choose_temperature(self._text_logits(texts), labels)
 
-    def _windows(self, texts: Sequence[Text]) -> Windows:
-        return windows(self.tokenizer_, texts, self.max_length_, self.long_text_strategy)
-
-    def _text_logits(self, cut: Windows) -> np.ndarray:
+    def _text_logits(self, texts: Sequence[Text]) -> np.ndarray:
         """One row of logits per text: its windows' logits pooled by `chunk_aggregation`."""
-        return cut.aggregate(self._logits(cut.ids), self.chunk_aggregation)
+        return per_text(self._logits, self.tokenizer_, texts, self.max_length_, self.long_text_strategy,
+                        self.chunk_aggregation)
 
     def _logits(self, ids: list[list[int]]) -> np.ndarray:
         device = next(self.model_.parameters()).device
@@ -343,7 +341,7 @@ class FineTune(ReadsLongTexts, Method):
                               autocast=precision_context(self.precision, device), device=device)
 
     def _predict_proba(self, texts: list[Text]) -> np.ndarray:
-        logits = self._text_logits(self._windows(texts))
+        logits = self._text_logits(texts)
         return torch.softmax(torch.from_numpy(logits) / self.temperature_, dim=1).numpy()
 
     def _save_state(self, directory: Path) -> None:

@@ -83,10 +83,12 @@ class PretrainedHead(ReadsLongTexts, Method):
 
     @torch.inference_mode()
     def _predict_proba(self, texts: list[Text]) -> np.ndarray:
-        cut = encoders.windows(self.tokenizer_, texts, self.max_length, self.long_text_strategy)
-        logits = predict_logits(SequenceClassifier(self.model_, "cls"), cut.ids, batch_size=self.batch_size,
-                                pad_id=self.tokenizer_.pad_token_id)
-        return softmax(cut.aggregate(logits, "mean"), axis=1)
+        model = SequenceClassifier(self.model_, "cls")
+
+        def logits(ids: list[list[int]]) -> np.ndarray:
+            return predict_logits(model, ids, batch_size=self.batch_size, pad_id=self.tokenizer_.pad_token_id)
+
+        return softmax(encoders.per_text(logits, self.tokenizer_, texts, self.max_length, self.long_text_strategy), axis=1)
 
     def _save_state(self, directory: Path) -> None:
         # Only the head is new; the encoder is referenced by `model` and reloaded from there.
