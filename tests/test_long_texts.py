@@ -32,6 +32,14 @@ def test_truncate_windows_are_the_tokenizers_own_truncation(tokenizer):
         assert windows(tokenizer, texts, length, "truncate").ids == tokenize(tokenizer, texts, length)
 
 
+def test_windows_carry_each_tokenizers_own_special_tokens(tiny_mpnet_path):
+    mpnet = load_tokenizer(tiny_mpnet_path)  # <s> ... </s>
+    texts = ["short", words(300)]
+    assert windows(mpnet, texts, 32, "truncate").ids == tokenize(mpnet, texts, 32)
+    chunks = windows(mpnet, texts, 32, "chunks").ids
+    assert all(w[0] == mpnet.bos_token_id and w[-1] == mpnet.eos_token_id and len(w) <= 32 for w in chunks)
+
+
 def test_head_tail_keeps_the_first_quarter_and_the_end(tokenizer):
     text = words(200)
     content = tokenizer(text, add_special_tokens=False)["input_ids"]
