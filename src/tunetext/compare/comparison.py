@@ -9,9 +9,8 @@ from typing import Callable
 import numpy as np
 
 from tunetext.compare import model_size, plots
-from tunetext.compare.plan import BUDGETS, Budget, Cell, plan_cells
-from tunetext.compare.report import curve_table, summary_table, write_report
 from tunetext.compare.lengths import length_table
+from tunetext.compare.plan import BUDGETS, Budget, Cell, plan_cells
 from tunetext.compare.report import curve_table, summary_table, write_report
 from tunetext.compare.runner import claim_report_dir, run_cells
 from tunetext.compare.statistics import METRICS, aggregate, bootstrap_interval, mcnemar
@@ -89,7 +88,8 @@ def run_comparison(
         "metric_reason": metric_reason,
     } | size.summary
     lengths = length_table(cells, splits.train.texts)  # None when no planned method reads texts with an encoder
-    length_tables = [] if lengths is None else [("Text lengths (training texts, tokens) and how long ones are read", lengths[0])]
+    length_tables = [] if lengths is None else [("Text lengths (training texts, tokens) and how long ones are read",
+                                                  lengths[0])]
     summary |= {} if lengths is None else lengths[1]
     setup = (f"Dataset {splits.name}: {len(splits.train):,} train / {len(splits.test):,} test texts, "
              f"{len(classes)} classes. Training sizes per class: "
