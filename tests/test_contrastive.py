@@ -80,7 +80,7 @@ def test_saved_folder_is_a_plain_encoder_and_the_head_arrays(tiny_bert_path, rea
 
 def test_binary_head_gives_sklearns_logistic_regression_probabilities(tiny_bert_path, real_slice, monkeypatch):
     train, test = real_slice("election-tweets", "train", 60), real_slice("election-tweets", "test", 20)
-    method = make_method("contrastive", model=tiny_bert_path, precision="fp32", C=3.0, **TINY)
+    method = make_method("contrastive", model=tiny_bert_path, precision="fp32", C=3.0, long_texts="truncate", **TINY)
     method.fit(train.texts, train.labels)
     x_train, x_test = (method._logits(method.model_.embedder, tokenize(method.tokenizer_, t, 32))
                        for t in (train.texts, test.texts))

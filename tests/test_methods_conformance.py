@@ -52,7 +52,7 @@ def test_method_protocol(name, trec, tiny_bert_path, tmp_path, feature_cache):
     assert all(isinstance(series, Series) for series in method.diagnostics().values())
     assert reloaded.diagnostics() == method.diagnostics()
     if method.exports_onnx:
-        module, tokenizer, max_length, _ = reloaded.onnx_parts()
+        module, tokenizer, max_length, *_ = reloaded.onnx_parts()
         logits = module(**pad_batch(tokenize(tokenizer, test.texts[:4], max_length), tokenizer.pad_token_id))
         assert tuple(logits.shape) == (4, len(method.classes_))
 

@@ -246,18 +246,20 @@ def test_serve_returns_label_sets_with_probabilities(tmp_path, corn_grain):
                                method.predict_proba(test.texts[:20]), rtol=1e-6)
 
 
-def test_finetune_sigmoid_head_saves_loads_and_exports_to_onnx(tmp_path, tiny_bert_path):
+@pytest.mark.parametrize("repeat, strategy", [(1, "truncate"), (4, "chunks")])  # long texts: windows, pooled logits
+def test_finetune_sigmoid_head_saves_loads_and_exports_to_onnx(tmp_path, tiny_bert_path, repeat, strategy):
     from tunetext.export import OnnxClassifier, export_onnx
     from tunetext.prediction import load_predictor
 
     rng = np.random.default_rng(0)
     words = {"fruit": "apple banana pear", "car": "engine wheel brake"}
     labels = [tuple(sorted(n for n in words if rng.random() < 0.5)) for _ in range(48)]
-    texts = [" ".join(w for n in names for w in words[n].split()) + " and the" for names in labels]
+    texts = [" ".join([" ".join(w for n in names for w in words[n].split()) + " and the"] * repeat) for names in labels]
     validation = LabeledTexts(texts[36:], labels[36:])
     method = make_method("finetune", model=tiny_bert_path, epochs=2, min_steps=10, batch_size=8, lr=1e-3,
                          precision="fp32", max_length=16, class_weight="balanced")
     method.fit(texts[:36], labels[:36], validation=validation)
+    assert method.long_texts_["strategy"] == strategy
     proba = method.predict_proba(texts)
     assert proba.shape == (48, 2) and not np.allclose(proba.sum(axis=1), 1)
     method.save(tmp_path / "model")

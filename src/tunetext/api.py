@@ -104,6 +104,11 @@ def train(
                                       save_to=out if main_process else None, overwrite=overwrite)
     metrics["data"] = splits.name
     metrics["metric"], metrics["metric_reason"] = headline
+    if getattr(estimator, "long_texts_", None):  # a transformer method: say how long texts were read
+        from tunetext.methods.long_texts import describe
+
+        metrics["long_texts"] = estimator.long_texts_
+        _print(console, describe(estimator.long_texts_), highlight=False)
     if main_process:
         write_json(out / "metrics.json", metrics)
     return metrics

@@ -7,7 +7,9 @@ length-sorted batching are written once.
 from __future__ import annotations
 
 import os
+import warnings
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -116,6 +118,173 @@ def tokenize(tokenizer, texts: Sequence[Text], max_length: int) -> list[list[int
     return encoded["input_ids"]
 
 
+LONG_TEXTS = ("auto", "truncate", "head_tail", "chunks")
+"""How a text longer than the window is read: cut at the window, its first and last tokens, or overlapping
+windows whose outputs are pooled; "auto" picks one from the training texts' lengths (`resolve_long_texts`)."""
+AUTO_SHARE = 0.10
+""""auto" reads long texts (rather than truncating them) when more than this share of training texts is longer than the window."""
+AUTO_STRATEGY = "chunks"
+"""What "auto" picks when texts are long (see docs/long_texts.md for the measurements behind it)."""
+HEAD_SHARE = 0.25
+"""head_tail keeps this share of the window from the start and the rest from the end (Sun et al. 2019's best
+for 512 tokens was the first 128 and the last 382)."""
+OVERLAP = 0.25
+"""Consecutive chunks share this share of a window, so no sentence is only ever seen cut at a window's edge."""
+TEXTS_PER_PASS = 512
+"""`per_text` cuts and runs this many texts at a time, so memory holds one group's windows, however many texts come."""
+MAX_WINDOWS = 128
+"""Chunks read per text at most (about 25,000 tokens at 256-token windows): a longer text is read at this many
+evenly spaced windows, with a warning that counts such texts."""
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Texts cut into encoder windows: each window's ids (special tokens included), the text it came from
+    (texts in order, their windows consecutive) and how many of its tokens are the text's (a mean's weights)."""
+
+    ids: list[list[int]]
+    doc: np.ndarray
+    tokens: np.ndarray
+    n_docs: int
+
+    def labels(self, per_text: np.ndarray) -> np.ndarray:
+        """Each window carries its text's label (training on chunks)."""
+        return np.asarray(per_text)[self.doc]
+
+    def aggregate(self, values: np.ndarray, how: str = "mean") -> np.ndarray:
+        """One row per text from one row per window: the token-weighted mean or the elementwise max.
+
+        A text read in one window keeps its row unchanged, so "truncate" gives exactly what the window gives.
+        """
+        if len(values) == self.n_docs:
+            return values
+        starts = np.flatnonzero(np.r_[True, self.doc[1:] != self.doc[:-1]])
+        if how == "max":
+            return np.maximum.reduceat(values, starts, axis=0)
+        if how != "mean":
+            raise ConfigError(f"unknown aggregation {how!r}; use 'mean' or 'max'.")
+        weights = self.tokens.reshape((-1,) + (1,) * (values.ndim - 1)).astype(np.float64)
+        summed = np.add.reduceat(values * weights, starts, axis=0)
+        return (summed / np.add.reduceat(weights, starts, axis=0)).astype(np.float32)
+
+
+def token_lengths(tokenizer, texts: Sequence[Text]) -> np.ndarray:
+    """Tokens per text with its special tokens, never truncated: what a window has to hold."""
+    if texts and isinstance(texts[0], tuple):
+        first, second = zip(*texts)
+        encoded = tokenizer(list(first), list(second), verbose=False)
+    else:
+        encoded = tokenizer(list(texts), verbose=False)
+    return np.array([len(seq) for seq in encoded["input_ids"]], dtype=np.int64)
+
+
+def length_summary(lengths: Sequence[int], window: int) -> dict:
+    """Tokens per text (median, 90th percentile, longest) and how many texts are longer than `window`."""
+    lengths = np.asarray(lengths)
+    longer = int((lengths > window).sum())
+    return {"texts": int(len(lengths)), "window": int(window), "longer": longer,
+            "share_longer": round(longer / max(1, len(lengths)), 4),
+            "median_tokens": float(np.median(lengths)) if len(lengths) else 0.0,
+            "p90_tokens": float(np.quantile(lengths, 0.9)) if len(lengths) else 0.0,
+            "max_tokens": int(lengths.max()) if len(lengths) else 0}
+
+
+def resolve_long_texts(strategy: str, lengths: Sequence[int], window: int, *, pairs: bool = False) -> dict:
+    """The strategy a fitted method keeps (`long_texts_`): `strategy`, or for "auto" "truncate" unless more than
+    `AUTO_SHARE` of the (training) texts are longer than `window`; with the length summary that decided it.
+
+    Text pairs are always truncated the tokenizer's way (both texts share one window)."""
+    check_long_texts(strategy)
+    summary = length_summary(lengths, window)
+    if pairs:
+        chosen = "truncate"
+    elif strategy == "auto":
+        chosen = AUTO_STRATEGY if summary["share_longer"] > AUTO_SHARE else "truncate"
+    else:
+        chosen = strategy
+    return {"strategy": chosen, "requested": strategy, **summary}
+
+
+def check_long_texts(strategy: str, parameter: str = "long_texts") -> None:
+    if strategy not in LONG_TEXTS:
+        raise ConfigError(f"{parameter}={strategy!r}; use one of: {', '.join(LONG_TEXTS)} "
+                          "('auto' picks from the training texts' lengths).")
+
+
+def windows(tokenizer, texts: Sequence[Text], max_length: int, strategy: str, *,
+            content: list[list[int]] | None = None) -> Windows:
+    """Tokenize each text once, untruncated, and cut it into windows of at most `max_length` ids.
+
+    "truncate": the first tokens (the tokenizer's own truncation gives the same ids); "head_tail": the first
+    `HEAD_SHARE` of the window and the text's last tokens; "chunks": windows overlapping by `OVERLAP`, the last
+    one ending at the text's end, at most `MAX_WINDOWS` per text. Special tokens are added to every window.
+    Text pairs are truncated the tokenizer's way, one window each, whatever the strategy. `content`: the texts'
+    ids without special tokens, when the caller has them already.
+    """
+    texts = list(texts)
+    if strategy not in LONG_TEXTS[1:]:
+        raise ConfigError(f"long-text strategy {strategy!r}; use one of: {', '.join(LONG_TEXTS[1:])} "
+                          "('auto' is resolved at fit time).")
+    if texts and isinstance(texts[0], tuple):
+        ids = tokenize(tokenizer, texts, max_length)
+        return Windows(ids, np.arange(len(ids)), np.array([len(seq) for seq in ids]), len(ids))
+    prefix, suffix = _special_tokens(tokenizer)
+    budget = max_length - len(prefix) - len(suffix)
+    if content is None:
+        content = _content_ids(tokenizer, texts)
+    ids, doc, capped = [], [], 0
+    for i, seq in enumerate(content):
+        pieces = _cut(seq, budget, strategy)
+        if len(pieces) > MAX_WINDOWS:
+            capped += 1
+            pieces = [pieces[j] for j in np.linspace(0, len(pieces) - 1, MAX_WINDOWS).round().astype(int)]
+        ids.extend(prefix + piece + suffix for piece in pieces)
+        doc.extend([i] * len(pieces))
+    if capped:
+        warnings.warn(f"{capped} text(s) need more than {MAX_WINDOWS} windows of {max_length} tokens; each is read "
+                      f"at {MAX_WINDOWS} evenly spaced windows (MAX_WINDOWS), not whole.", stacklevel=2)
+    tokens = np.array([len(seq) for seq in ids]) - (max_length - budget)
+    return Windows(ids, np.array(doc, dtype=np.int64), np.maximum(tokens, 1), len(texts))
+
+
+def per_text(run: Callable[[list[list[int]]], np.ndarray], tokenizer, texts: Sequence[Text], max_length: int,
+             strategy: str, how: str = "mean") -> np.ndarray:
+    """One row per text from `run(window_ids)` (one row per window): texts are cut (`windows`) and run
+    `TEXTS_PER_PASS` at a time, and each text's windows pooled (`Windows.aggregate`, `how`)."""
+    texts = list(texts)
+    parts = []
+    for start in range(0, len(texts), TEXTS_PER_PASS):
+        cut = windows(tokenizer, texts[start : start + TEXTS_PER_PASS], max_length, strategy)
+        parts.append(cut.aggregate(run(cut.ids), how))
+    return np.concatenate(parts)
+
+
+def _special_tokens(tokenizer) -> tuple[list[int], list[int]]:
+    """The ids the tokenizer puts before and after a single text ([CLS] and [SEP] for BERT, <s> and </s> for MPNet)."""
+    marked = tokenizer("a")["input_ids"]
+    plain = tokenizer("a", add_special_tokens=False)["input_ids"]
+    start = next(i for i in range(len(marked)) if marked[i : i + len(plain)] == plain)
+    return marked[:start], marked[start + len(plain):]
+
+
+def _content_ids(tokenizer, texts: list[str]) -> list[list[int]]:
+    """Each text's ids without special tokens and untruncated (no warning about the model's limit: windows follow)."""
+    return tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
+
+
+def _cut(seq: list[int], budget: int, strategy: str) -> list[list[int]]:
+    if len(seq) <= budget:
+        return [seq]
+    if strategy == "truncate":
+        return [seq[:budget]]
+    if strategy == "head_tail":
+        head = int(budget * HEAD_SHARE)
+        return [seq[:head] + seq[len(seq) - (budget - head):]]
+    stride = budget - int(budget * OVERLAP)
+    starts = list(range(0, len(seq) - budget, stride)) + [len(seq) - budget]
+    return [seq[start : start + budget] for start in starts]
+
+
 def choose_max_length(token_lengths: Sequence[int], quantile: float = 0.99, cap: int = 512) -> int:
     """A max length that keeps `quantile` of texts whole, rounded up to a multiple of 8."""
     if not len(token_lengths):
@@ -124,25 +293,24 @@ def choose_max_length(token_lengths: Sequence[int], quantile: float = 0.99, cap:
     return int(min(cap, max(8, -(-length // 8) * 8)))
 
 
-def tokenize_for_training(tokenizer, texts: Sequence[Text], max_length: int | None) -> tuple[list[list[int]], int]:
-    """Tokenize once; with `max_length=None`, pick it from the data (99% of texts kept whole). Returns (ids, length).
-
-    Texts longer than the chosen length (about 1%) are tokenized again with truncation, which keeps
-    the closing [SEP] (and truncates pairs the tokenizer's way) rather than cutting id lists by hand.
-    """
+def training_windows(tokenizer, texts: Sequence[Text], max_length: int | None,
+                     strategy: str) -> tuple[Windows, int, dict]:
+    """Training texts as windows, with the window length (`max_length`, or with None one that keeps 99% of texts
+    whole) and the resolved long-text record (`resolve_long_texts`). Tokenizes once."""
     model_limit = min(512, tokenizer.model_max_length)
-    if max_length is not None:
-        if not 8 <= max_length <= model_limit:
-            raise ConfigError(f"max_length={max_length!r} must be between 8 and {model_limit} tokens, "
-                              "or None to choose it from the data.")
-        return tokenize(tokenizer, texts, max_length), max_length
-    ids = tokenize(tokenizer, texts, model_limit)
-    max_length = choose_max_length([len(seq) for seq in ids], cap=model_limit)
-    long = [i for i, seq in enumerate(ids) if len(seq) > max_length]
-    if long:
-        for i, seq in zip(long, tokenize(tokenizer, [texts[i] for i in long], max_length)):
-            ids[i] = seq
-    return ids, max_length
+    if max_length is not None and not 8 <= max_length <= model_limit:
+        raise ConfigError(f"max_length={max_length!r} must be between 8 and {model_limit} tokens, "
+                          "or None to choose it from the data.")
+    pairs = bool(texts) and isinstance(texts[0], tuple)
+    content = None if pairs else _content_ids(tokenizer, list(texts))
+    if pairs:
+        lengths = token_lengths(tokenizer, texts)
+    else:
+        lengths = np.array([len(seq) for seq in content]) + sum(map(len, _special_tokens(tokenizer)))
+    if max_length is None:
+        max_length = choose_max_length(np.minimum(lengths, model_limit), cap=model_limit)
+    record = resolve_long_texts(strategy, lengths, max_length, pairs=pairs)
+    return windows(tokenizer, texts, max_length, record["strategy"], content=content), max_length, record
 
 
 def pad_batch(ids: Sequence[Sequence[int]], pad_id: int, multiple_of: int = 8) -> dict[str, torch.Tensor]:
@@ -217,8 +385,12 @@ def embed(
     batch_size: int = 64,
     all_layers: bool = False,
     progress: bool = False,
+    long_texts: str = "truncate",
 ) -> np.ndarray:
-    """Pooled embeddings, float32 `(n, hidden)` — or `(n, layers + 1, hidden)` with `all_layers`."""
+    """Pooled embeddings, float32 `(n, hidden)` — or `(n, layers + 1, hidden)` with `all_layers`.
+
+    `long_texts`: how a text longer than `max_length` is read (see `windows`); a text's chunks are pooled
+    into one vector by their token-weighted mean."""
 
     def pooled(input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         result = encoder(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=all_layers)
@@ -226,9 +398,11 @@ def embed(
             return torch.stack([pool(h, attention_mask, pooling) for h in result.hidden_states], dim=1)
         return pool(result.last_hidden_state, attention_mask, pooling)
 
-    return batched_inference(pooled, tokenize(tokenizer, texts, max_length), batch_size=batch_size,
-                             pad_id=tokenizer.pad_token_id, device=next(encoder.parameters()).device,
-                             progress="Encoding" if progress else None)
+    def run(ids: list[list[int]]) -> np.ndarray:
+        return batched_inference(pooled, ids, batch_size=batch_size, pad_id=tokenizer.pad_token_id,
+                                 device=next(encoder.parameters()).device, progress="Encoding" if progress else None)
+
+    return per_text(run, tokenizer, texts, max_length, long_texts)
 
 
 def _maybe_progress(items: list, description: str | None):

@@ -2,7 +2,8 @@
 
 Learning curves and repeated runs fit on many subsets of the same texts; with a per-text cache each
 subset after the first is a pure cache hit. Entries are keyed by a content hash of the model folder,
-the pooling, the max length and `all_layers` (one directory per such *feature space*) and, inside
+the pooling, the max length, `all_layers` and the long-text strategy (one directory per such *feature space*:
+a chunk-pooled text is not its truncation) and, inside
 it, by a hash of each text. Shards are written atomically and named by their content, so concurrent
 runs never see half-written files and writing the same texts twice is harmless.
 """
@@ -58,16 +59,20 @@ def encode(
     all_layers: bool = False,
     batch_size: int = 64,
     cache: bool = True,
+    long_texts: str = "truncate",
 ) -> np.ndarray:
     """Pooled frozen-encoder features of `texts`, float32 `(n, hidden)` or `(n, layers + 1, hidden)`.
 
     Only texts missing from the cache go through the encoder; `cache=False` neither reads nor writes it.
+    `long_texts`: "truncate", "head_tail" or "chunks" (pooled), see `encoders.windows`.
     """
     if pooling not in POOLINGS:
         raise ConfigError(f"unknown pooling {pooling!r}; use one of: {', '.join(POOLINGS)}.")
     texts = list(texts)
     path = encoders.resolve_model_path(model)
     settings = dict(pooling=pooling, max_length=int(max_length), all_layers=bool(all_layers))
+    if long_texts != "truncate":  # truncated features keep the feature space (and cache) they always had
+        settings["long_texts"] = long_texts
 
     def run_encoder(batch: list[Text]) -> np.ndarray:
         tokenizer, encoder = _load(path)
@@ -157,7 +162,21 @@ def _space_id(model_path: str, settings: dict) -> str:
     return hashlib.blake2b(f"{model_fingerprint(model_path)}|{tag}".encode(), digest_size=_KEY_BYTES).hexdigest()
 
 
+def resolve_long_texts(texts: Sequence[Text], *, model: str | os.PathLike | None, max_length: int, long_texts: str) -> dict:
+    """The long-text record a frozen method keeps (`encoders.resolve_long_texts`), from its training texts'
+    token lengths: the tokenizer alone, so a fit whose features are all cached loads no encoder."""
+    tokenizer = _tokenizer(encoders.resolve_model_path(model))
+    texts = list(texts)
+    pairs = bool(texts) and isinstance(texts[0], tuple)
+    return encoders.resolve_long_texts(long_texts, encoders.token_lengths(tokenizer, texts), max_length, pairs=pairs)
+
+
 @functools.lru_cache(maxsize=1)
 def _load(model_path: str):
     """Keep the last encoder in memory: fit and predict of one run share it."""
-    return encoders.load_tokenizer(model_path), encoders.load_encoder(model_path)
+    return _tokenizer(model_path), encoders.load_encoder(model_path)
+
+
+@functools.lru_cache(maxsize=1)
+def _tokenizer(model_path: str):
+    return encoders.load_tokenizer(model_path)

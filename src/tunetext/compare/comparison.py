@@ -14,6 +14,7 @@ from tunetext.compare.crossval import (CrossValidation, cross_validate, estimate
 from tunetext.compare.forecast import forecast_all, forecast_sentences
 from tunetext.compare.plan import BUDGETS, Budget, Cell, caps_sentence, plan_cells
 from tunetext.compare.report import curve_table, cv_table, forecast_table, summary_table, write_report
+from tunetext.compare.lengths import length_table
 from tunetext.compare.runner import claim_report_dir, run_cells
 from tunetext.compare.statistics import METRICS, aggregate, bootstrap_interval, mcnemar, paired_difference_interval
 from tunetext.compare.verdict import FINE_TUNED, calibration_sentence, contenders, cv_skipped_sentence, verdict
@@ -129,6 +130,10 @@ def run_comparison(
         "bootstrap_95": intervals, "paired_test": paired, "cross_validation": cross_validated, "cross_validation_skipped": cv_skipped,
         "forecast": [f.as_dict() for f in forecasts], "metric_reason": metric_reason,
     } | size.summary | audit.summary
+    lengths = length_table(cells, splits.train.texts)  # None when no planned method reads texts with an encoder
+    length_tables = [] if lengths is None else [("Text lengths (training texts, tokens) and how long ones are read",
+                                                  lengths[0])]
+    summary |= {} if lengths is None else lengths[1]
     setup = (f"Dataset {splits.name}: {len(splits.train):,} train / {len(splits.test):,} test texts, "
              f"{len(classes)} classes. Training sizes per class: "
              f"{', '.join('all' if s is None else str(s) for s in budget.sizes)}; "
@@ -142,7 +147,7 @@ def run_comparison(
                          ("Learning-curve forecast (fitted power law; 95% interval from seeds)",
                           forecast_table(forecasts))]
                  + ([("Cross-validation of the leaders", cv_table(cross_validated, rows, metric))] if cross_validated else [])
-                 + size.tables + audit.tables,
+                 + size.tables + length_tables + audit.tables,
                  plots=figures + size.figures, cells=results, summary=summary)
     return summary
 

@@ -4,6 +4,9 @@ quantisation, and a parity check.
 The export is written to DIR/onnx/ inside the model folder it came from: retraining into DIR replaces the
 folder whole, so an export can never outlive the weights it was made from. `OnnxClassifier` reads it back
 behind the same `classes_` / `predict_proba` interface as a `Method`, reusing the model's tokenizer.
+
+The graph maps one window of token ids to logits; a text longer than the window is cut and its windows' logits
+pooled outside the graph, the way the method does (`long_texts` and `aggregation` in export.json).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import torch
 
 from tunetext import __version__
 from tunetext.data.dataset import Text
-from tunetext.encoders import configure_threads, load_tokenizer, pad_batch, tokenize
+from tunetext.encoders import configure_threads, load_tokenizer, pad_batch, per_text, tokenize
 from tunetext.errors import ConfigError, ModelError, TunetextError
 from tunetext.io import atomic_dir, check_output_dir, read_json, write_json
 from tunetext.methods.base import read_metadata
@@ -65,13 +68,18 @@ def export_onnx(model_dir: str | Path, *, quantize: str | None = None, sample_te
     model_dir = Path(model_dir)
     check_output_dir(model_dir / EXPORT_DIR, markers=(EXPORT_FILE,))  # before the model is loaded and traced
     method = _load_exportable(model_dir)
-    model, tokenizer, max_length, temperature = method.onnx_parts()
+    parts = method.onnx_parts()
+    model, tokenizer, max_length = parts.module, parts.tokenizer, parts.max_length
     multilabel = getattr(method, "multilabel_", False)
     texts = list(sample_texts) if sample_texts else list(SAMPLE_TEXTS)
-    ids = tokenize(tokenizer, texts, max_length)
     pad_id = tokenizer.pad_token_id
     model = model.cpu().eval()
-    reference = _probabilities(_logits(model, ids, pad_id), multilabel)
+
+    def text_proba(module: torch.nn.Module) -> np.ndarray:
+        return _probabilities(per_text(lambda ids: _logits(module, ids, pad_id), tokenizer, texts, max_length,
+                                       parts.long_texts, parts.aggregation), multilabel)
+
+    reference = text_proba(model)
 
     with atomic_dir(model_dir / EXPORT_DIR, markers=(EXPORT_FILE,)) as tmp:
         _export_graph(model, tmp / FP32_FILE, tokenizer, max_length)
@@ -80,7 +88,7 @@ def export_onnx(model_dir: str | Path, *, quantize: str | None = None, sample_te
             _quantize_int8(tmp / FP32_FILE, tmp / INT8_FILE)
             files[INT8_FILE] = {"precision": "int8", "fp32_layers": FP32_LAYERS}
         for name, info in files.items():
-            proba = _probabilities(_logits(_SessionModule(_session(tmp / name)), ids, pad_id), multilabel)
+            proba = text_proba(_SessionModule(_session(tmp / name)))
             agree = [a == b for a, b in zip(method.decide(proba), method.decide(reference))]  # label sets too
             info["parity"] = {
                 "texts": len(texts),
@@ -96,7 +104,9 @@ def export_onnx(model_dir: str | Path, *, quantize: str | None = None, sample_te
             "method": method.name,
             "classes": method.classes_.tolist(),
             "max_length": max_length,
-            "temperature": temperature,  # OnnxClassifier divides the graph's logits by it, as the method does
+            "temperature": parts.temperature,  # OnnxClassifier divides the graph's logits by it, as the method does
+            "long_texts": parts.long_texts,  # and cuts texts into windows, pooling their logits, as the method does
+            "aggregation": parts.aggregation,
             # Multi-label: the graph's logits go through one sigmoid each, and a label is predicted at its threshold.
             "multilabel": multilabel,
             **({"thresholds": method.thresholds_.tolist(), "at_least_one": method.at_least_one_} if multilabel else {}),
@@ -114,13 +124,15 @@ class OnnxClassifier:
     backend = "onnx"
 
     def __init__(self, model_path: str | Path, tokenizer, *, classes: Sequence[str], max_length: int,
-                 temperature: float = 1.0, batch_size: int = 32, thresholds: Sequence[float] | None = None,
-                 at_least_one: bool = False):
+                 temperature: float = 1.0, long_texts: str = "truncate", aggregation: str = "mean",
+                 batch_size: int = 32, thresholds: Sequence[float] | None = None, at_least_one: bool = False):
         self.session_ = _session(model_path)
         self.tokenizer_ = tokenizer
         self.classes_ = np.array(classes, dtype=object)
         self.max_length_ = max_length
         self.temperature_ = temperature
+        self.long_texts_ = long_texts
+        self.aggregation_ = aggregation
         self.batch_size = batch_size
         self.multilabel_ = thresholds is not None
         self.thresholds_ = None if thresholds is None else np.asarray(thresholds, dtype=np.float32)
@@ -139,6 +151,7 @@ class OnnxClassifier:
             file, files, classes, max_length = file or meta["model"], meta["files"], meta["classes"], meta["max_length"]
             temperature = float(meta.get("temperature", 1.0))  # exports made before temperature scaling have none
             labelling = {"thresholds": meta["thresholds"], "at_least_one": meta["at_least_one"]} if meta.get("multilabel") else {}
+            long_texts = {"long_texts": meta.get("long_texts", "truncate"), "aggregation": meta.get("aggregation", "mean")}
         except (ValueError, KeyError, TypeError) as exc:  # not JSON, or not the shape export_onnx writes
             raise ModelError(f"{meta_path} is damaged ({type(exc).__name__}: {exc}). {fix}") from None
         if file not in files:
@@ -148,7 +161,8 @@ class OnnxClassifier:
             raise ModelError(f"{path} is missing from the export. {fix}")
         tokenizer = load_tokenizer(str(model_dir))
         try:
-            return cls(path, tokenizer, classes=classes, max_length=max_length, temperature=temperature, **labelling)
+            return cls(path, tokenizer, classes=classes, max_length=max_length, temperature=temperature, **long_texts,
+                       **labelling)
         except TunetextError:
             raise
         except Exception as exc:  # onnxruntime's InvalidProtobuf / Fail for a truncated or garbled file
@@ -158,8 +172,9 @@ class OnnxClassifier:
         texts = list(texts)
         if not texts:
             return np.zeros((0, len(self.classes_)), dtype=np.float32)
-        ids = tokenize(self.tokenizer_, texts, self.max_length_)
-        logits = _logits(_SessionModule(self.session_), ids, self.tokenizer_.pad_token_id, self.batch_size)
+        session, pad_id = _SessionModule(self.session_), self.tokenizer_.pad_token_id
+        logits = per_text(lambda ids: _logits(session, ids, pad_id, self.batch_size), self.tokenizer_, texts,
+                          self.max_length_, self.long_texts_, self.aggregation_)
         return _probabilities(logits / self.temperature_, self.multilabel_)
 
     def decide(self, proba: np.ndarray) -> np.ndarray:

@@ -260,13 +260,16 @@ class Series:
 
 class OnnxParts(NamedTuple):
     """What `export_onnx` traces: a module from `(input_ids, attention_mask)` to logits over `classes_`, the
-    tokenizer that makes its ids (saved in the model folder too), the length texts are truncated to, and the
-    temperature the logits are divided by before the softmax (temperature scaling; 1 for none)."""
+    tokenizer that makes its ids (saved in the model folder too), the window length, the temperature the logits
+    are divided by before the softmax (temperature scaling; 1 for none), and how a text longer than a window is
+    read ("truncate", "head_tail", "chunks") with how chunk logits are pooled ("mean", "max")."""
 
     module: Any
     tokenizer: Any
     max_length: int
     temperature: float = 1.0
+    long_texts: str = "truncate"
+    aggregation: str = "mean"
 
 
 def describe_params(method_cls: type[Method]) -> list[tuple[str, Any, str]]:

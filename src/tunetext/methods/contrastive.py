@@ -24,17 +24,18 @@ from safetensors.torch import load_file, save_file
 
 from tunetext.data.dataset import LabeledTexts, Text
 from tunetext.encoders import (
-    configure_threads,
+    check_long_texts,
     load_encoder,
     load_tokenizer,
     mean_pool,
     resolve_model_path,
-    tokenize,
-    tokenize_for_training,
+    per_text,
+    training_windows,
 )
 from tunetext.errors import ConfigError
 from tunetext.io import read_json
 from tunetext.methods.base import METADATA_FILE, Method, OnnxParts
+from tunetext.methods.long_texts import ReadsLongTexts
 from tunetext.methods.registry import register
 from tunetext.training.config import LoopConfig, OptimConfig
 from tunetext.training.loop import Encoded, precision_context, predict_logits, train
@@ -89,7 +90,7 @@ def supervised_contrastive_loss(embeddings: torch.Tensor, labels: torch.Tensor, 
 
 @register("contrastive")
 @dataclass(kw_only=True, eq=False, repr=False)  # the keyword-only __init__, as FineTune
-class Contrastive(Method):
+class Contrastive(ReadsLongTexts, Method):
     """Contrastive fine-tuning of the encoder (supervised contrastive loss), then logistic regression on its embeddings.
 
     Parameters
@@ -97,7 +98,10 @@ class Contrastive(Method):
     model
         The encoder: 'minilm' (bundled) or a local Hugging Face model folder.
     max_length
-        Tokens kept per text (8-512); None chooses it from the training texts (99% kept whole).
+        Tokens per window (8-512); None chooses it from the training texts (99% kept whole, at most 512).
+    long_texts
+        A text longer than the window: 'truncate', 'head_tail', 'chunks' (each window trains with its text's
+        label; window logits are averaged per text) or 'auto' (chunks when over 10% of training texts are longer).
     lr
         Peak learning rate of AdamW for the encoder body.
     weight_decay
@@ -136,6 +140,7 @@ class Contrastive(Method):
     }
     model: str = "minilm"
     max_length: int | None = None
+    long_texts: str = "auto"
     lr: float = 5e-5
     weight_decay: float = 0.01
     warmup: float | int = 0.1
@@ -156,6 +161,7 @@ class Contrastive(Method):
         if self.max_length is not None and not 8 <= self.max_length <= 512:
             raise ConfigError(f"max_length={self.max_length!r} must be between 8 and 512 tokens, "
                               "or None to choose it from the data.")
+        check_long_texts(self.long_texts)
         if not self.temperature > 0:
             raise ConfigError(f"temperature={self.temperature!r} must be > 0 (0.05-0.1 is usual).")
         if not self.C > 0:
@@ -179,9 +185,11 @@ class Contrastive(Method):
         path = resolve_model_path(self.model)
         self.tokenizer_ = load_tokenizer(path)
         embedder = Embedder(load_encoder(path))
-        ids, self.max_length_ = tokenize_for_training(self.tokenizer_, texts, self.max_length)
+        cut, self.max_length_, self.long_texts_ = training_windows(self.tokenizer_, texts, self.max_length,
+                                                                   self.long_texts)
+        ids = cut.ids
         label_ids = {label: i for i, label in enumerate(self.classes_)}
-        data = Encoded(ids, np.array([label_ids[y] for y in labels]))
+        data = Encoded(ids, cut.labels(np.array([label_ids[y] for y in labels])))
         temperature = self.temperature
         train(embedder, data, None, optim=optim, loop=loop, num_layers=embedder.config.num_hidden_layers,
               pad_id=self.tokenizer_.pad_token_id,
@@ -205,7 +213,8 @@ class Contrastive(Method):
                               autocast=precision_context(self.precision, device), device=device)
 
     def _predict_proba(self, texts: list[Text]) -> np.ndarray:
-        logits = self._logits(self.model_, tokenize(self.tokenizer_, texts, self.max_length_))
+        logits = per_text(lambda ids: self._logits(self.model_, ids), self.tokenizer_, texts, self.max_length_,
+                          self.long_text_strategy)
         return torch.softmax(torch.from_numpy(logits), dim=1).numpy()
 
     def _save_state(self, directory: Path) -> None:
@@ -217,6 +226,7 @@ class Contrastive(Method):
 
     def _load_state(self, directory: Path) -> None:
         self.max_length_ = read_json(directory / METADATA_FILE)["max_length"]
+        self._restore_long_texts(directory)
         self.tokenizer_ = load_tokenizer(str(directory))
         arrays = load_file(str(directory / HEAD_FILE))
         device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -228,7 +238,7 @@ class Contrastive(Method):
         return {**super()._metadata(), "max_length": self.max_length_}
 
     def onnx_parts(self) -> OnnxParts:
-        return OnnxParts(self.model_, self.tokenizer_, self.max_length_)
+        return OnnxParts(self.model_, self.tokenizer_, self.max_length_, long_texts=self.long_text_strategy)
 
 
 def _linear(weight: torch.Tensor, bias: torch.Tensor) -> torch.nn.Linear:

@@ -20,12 +20,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from tunetext import features
+from tunetext import encoders, features
 from tunetext.data.dataset import LabeledTexts, Text
 from tunetext.encoders import batched_inference, load_encoder, pool, tokenize
 from tunetext.io import read_json
 from tunetext.methods.base import METADATA_FILE, Method, Series
 from tunetext.methods.finetune import FineTune
+from tunetext.methods.long_texts import ReadsLongTexts
 from tunetext.methods.registry import register
 
 _HEAD_FILE = "finetext_head.safetensors"
@@ -136,7 +137,7 @@ class FineText(_ReportsLayerWeights, FineTune):
 
 
 @register("finetext-frozen")
-class FineTextFrozen(_ReportsLayerWeights, Method):
+class FineTextFrozen(_ReportsLayerWeights, ReadsLongTexts, Method):
     """Frozen encoder, cached all-layer features → learned attention over layers → linear classifier.
 
     Features are standardised per layer and dimension with training statistics (as `probe` does), and the
@@ -150,7 +151,10 @@ class FineTextFrozen(_ReportsLayerWeights, Method):
     pooling
         How each layer's token vectors become one: 'mean' or 'cls'.
     max_length
-        Tokens read per text.
+        Tokens per encoder window.
+    long_texts
+        A text longer than the window: 'truncate', 'head_tail', 'chunks' (features averaged over windows) or
+        'auto' (chunks when over 10% of training texts are longer).
     epochs
         Passes of the head over the cached features.
     batch_size
@@ -192,6 +196,7 @@ class FineTextFrozen(_ReportsLayerWeights, Method):
         seed: int = 0,
         cache: bool = True,
         preprocess: str | dict | None = None,
+        long_texts: str = "auto",
     ) -> None:
         self.model = model
         self.pooling = pooling
@@ -204,16 +209,23 @@ class FineTextFrozen(_ReportsLayerWeights, Method):
         self.seed = seed
         self.cache = cache
         self.preprocess = preprocess
+        self.long_texts = long_texts
+
+    def _check_params(self) -> None:
+        encoders.check_long_texts(self.long_texts)
 
     def _raw_features(self, texts: list[Text]) -> torch.Tensor:
         """Pooled features of every layer, `(n, layers, hidden)`, through the feature cache."""
         return torch.from_numpy(features.encode(texts, model=self.model, pooling=self.pooling,
-                                                max_length=self.max_length, all_layers=True, cache=self.cache))
+                                                max_length=self.max_length, all_layers=True, cache=self.cache,
+                                                long_texts=self.long_text_strategy))
 
     def _features(self, texts: list[Text]) -> torch.Tensor:
         return (self._raw_features(texts) - self.mean_) / self.scale_
 
     def _fit(self, texts: list[Text], labels: list[str], validation: LabeledTexts | None) -> None:
+        self.long_texts_ = features.resolve_long_texts(texts, model=self.model, max_length=self.max_length,
+                                                       long_texts=self.long_texts)
         raw = self._raw_features(texts)
         self.mean_, self.scale_ = raw.mean(dim=0), raw.std(dim=0).clamp(min=1e-6)
         x = (raw - self.mean_) / self.scale_
@@ -247,6 +259,7 @@ class FineTextFrozen(_ReportsLayerWeights, Method):
     def _load_state(self, directory: Path) -> None:
         from safetensors.torch import load_file
 
+        self._restore_long_texts(directory)
         state = load_file(directory / _HEAD_FILE)
         self.mean_, self.scale_ = state.pop("feature_mean"), state.pop("feature_scale")
         self.head_ = LayerAttentionHead(state["scorer.weight"].shape[1], len(state["layer_bias"]),

@@ -36,19 +36,22 @@ import torch.nn.functional as F
 
 from tunetext.data.dataset import LabeledTexts, Text, indicator
 from tunetext.encoders import (
+    check_long_texts,
     configure_threads,
     load_tokenizer,
     mean_pool,
     quiet_loading,
     resolve_model_path,
     set_dropout,
-    tokenize,
-    tokenize_for_training,
+    per_text,
+    training_windows,
+    windows,
 )
 from tunetext.errors import ConfigError
 from tunetext.evaluation.calibration import choose_temperature
 from tunetext.io import read_json
 from tunetext.methods.base import METADATA_FILE, Method, OnnxParts
+from tunetext.methods.long_texts import AGGREGATIONS, ReadsLongTexts
 from tunetext.methods.registry import register
 from tunetext.training.config import LoopConfig, OptimConfig
 from tunetext.training.loop import Encoded, precision_context, predict_logits, train
@@ -87,7 +90,7 @@ class SequenceClassifier(torch.nn.Module):
 
 @register("finetune")
 @dataclass(kw_only=True, eq=False, repr=False)  # writes the keyword-only __init__; sklearn keeps its repr and identity
-class FineTune(Method):
+class FineTune(ReadsLongTexts, Method):
     """Fine-tune a pretrained encoder with a classification head (AdamW, warm-up + decay, bf16 where native).
 
     Parameters
@@ -97,7 +100,13 @@ class FineTune(Method):
     pooling
         'cls' (Hugging Face's head: pooler on [CLS]) or 'mean' (the mean of the token vectors).
     max_length
-        Tokens kept per text (8-512); None chooses it from the training texts (99% kept whole).
+        Tokens per window (8-512); None chooses it from the training texts (99% kept whole, at most 512).
+    long_texts
+        A text longer than the window: 'truncate', 'head_tail' (its first quarter-window and last tokens),
+        'chunks' (overlapping windows: each trains with its text's label, their logits are pooled per text) or
+        'auto' (chunks when over 10% of training texts are longer). Text pairs are always truncated.
+    chunk_aggregation
+        How a chunked text's window logits become its own: 'mean' or 'max'.
     lr
         Peak learning rate of AdamW.
     weight_decay
@@ -182,6 +191,8 @@ class FineTune(Method):
     model: str = "minilm"
     pooling: str = "cls"
     max_length: int | None = None
+    long_texts: str = "auto"
+    chunk_aggregation: str = "mean"
     lr: float = 1e-4
     weight_decay: float = 0.01
     schedule: str = "linear"
@@ -233,6 +244,9 @@ class FineTune(Method):
         if self.max_length is not None and not 8 <= self.max_length <= 512:
             raise ConfigError(f"max_length={self.max_length!r} must be between 8 and 512 tokens, "
                               "or None to choose it from the data.")
+        check_long_texts(self.long_texts)
+        if self.chunk_aggregation not in AGGREGATIONS:
+            raise ConfigError(f"chunk_aggregation={self.chunk_aggregation!r}; use 'mean' or 'max'.")
         if not 0 <= self.label_smoothing < 1:
             raise ConfigError(f"label_smoothing={self.label_smoothing!r} must be in [0, 1) (0.1 is usual).")
         if self.dropout is not None and not 0 <= self.dropout < 1:
@@ -295,16 +309,21 @@ class FineTune(Method):
         if self.dropout is not None:
             set_dropout(self.model_.encoder, self.dropout)
         label_ids = {label: i for i, label in enumerate(self.classes_)}
-        train_ids, self.max_length_ = tokenize_for_training(self.tokenizer_, texts, self.max_length)
-        data = Encoded(train_ids, self._targets(labels))
+        # Each window trains with its text's label (multi-label: its label set); early stopping watches the
+        # validation windows too.
+        cut, self.max_length_, self.long_texts_ = training_windows(self.tokenizer_, texts, self.max_length,
+                                                                   self.long_texts)
+        data = Encoded(cut.ids, cut.labels(self._targets(labels)))
         val = None
         if validation is not None and len(validation):
             names = [name for names in validation.labels for name in names] if self.multilabel_ else validation.labels
             unknown = sorted(set(map(str, names)) - set(label_ids))
             if unknown:
                 raise ConfigError(f"validation labels {unknown} never occur in train; classes are {list(self.classes_)}.")
-            val_targets = indicator(validation.labels, self.classes_) if self.multilabel_ else validation.labels
-            val = Encoded(tokenize(self.tokenizer_, validation.texts, self.max_length_), self._targets(val_targets))
+            val_targets = self._targets(indicator(validation.labels, self.classes_) if self.multilabel_
+                                        else validation.labels)
+            val_cut = windows(self.tokenizer_, validation.texts, self.max_length_, self.long_text_strategy)
+            val = Encoded(val_cut.ids, val_cut.labels(val_targets))
 
         weighting = _positive_weights if self.multilabel_ else _class_weights
         weight = weighting(self.class_weight, data.labels, list(self.classes_))
@@ -316,7 +335,7 @@ class FineTune(Method):
         self.best_step_ = state.best_step
         self.steps_ = state.step
         self.resumed_seconds_ = state.resumed_seconds
-        self.temperature_ = self._fit_temperature(val)
+        self.temperature_ = 1.0 if val is None else self._fit_temperature(validation.texts, val_targets)
 
     def _targets(self, labels) -> np.ndarray:
         """Class indices, or for multi-label the float 0/1 matrix binary cross-entropy takes."""
@@ -325,13 +344,18 @@ class FineTune(Method):
         index = {label: i for i, label in enumerate(self.classes_)}
         return np.array([index[str(y)] for y in labels])
 
-    def _fit_temperature(self, val: Encoded | None) -> float:
-        """Temperature scaling on the validation set early stopping used (1: none). Without one nothing is
-        fitted: never on test, and compare's subsampled cells get no validation set. Multi-label: none (the
-        per-label thresholds tuned on validation already decide)."""
-        if self.calibrate == "none" or val is None or self.multilabel_:
+    def _fit_temperature(self, texts: Sequence[Text], labels: np.ndarray) -> float:
+        """Temperature scaling of the texts' (pooled) logits on the validation set early stopping used (1: none).
+        Without one nothing is fitted: never on test, and compare's subsampled cells get no validation set.
+        Multi-label: none (the per-label thresholds tuned on validation already decide)."""
+        if self.calibrate == "none" or self.multilabel_:
             return 1.0
-        return choose_temperature(self._logits(val.ids), val.labels)
+        return choose_temperature(self._text_logits(texts), labels)
+
+    def _text_logits(self, texts: Sequence[Text]) -> np.ndarray:
+        """One row of logits per text: its windows' logits pooled by `chunk_aggregation`."""
+        return per_text(self._logits, self.tokenizer_, texts, self.max_length_, self.long_text_strategy,
+                        self.chunk_aggregation)
 
     def _logits(self, ids: list[list[int]]) -> np.ndarray:
         device = next(self.model_.parameters()).device
@@ -339,7 +363,7 @@ class FineTune(Method):
                               autocast=precision_context(self.precision, device), device=device)
 
     def _predict_proba(self, texts: list[Text]) -> np.ndarray:
-        logits = torch.from_numpy(self._logits(tokenize(self.tokenizer_, texts, self.max_length_))) / self.temperature_
+        logits = torch.from_numpy(self._text_logits(texts)) / self.temperature_
         return (torch.sigmoid(logits) if self.multilabel_ else torch.softmax(logits, dim=1)).numpy()
 
     def _save_state(self, directory: Path) -> None:
@@ -351,6 +375,7 @@ class FineTune(Method):
         meta = read_json(directory / METADATA_FILE)
         self.max_length_ = meta["max_length"]
         self.temperature_ = meta.get("temperature", 1.0)  # saved before calibration existed: none
+        self._restore_long_texts(directory)
         self.tokenizer_ = load_tokenizer(str(directory))
         device = "cuda" if torch.cuda.is_available() else "cpu"
         self.model_ = self._load_model(str(directory)).to(device).eval()
@@ -359,8 +384,10 @@ class FineTune(Method):
         return {**super()._metadata(), "max_length": self.max_length_, "temperature": self.temperature_}
 
     def onnx_parts(self) -> OnnxParts:
-        """The module from token ids to logits (any head, FineText's too), its tokenizer, max length and temperature."""
-        return OnnxParts(self.model_, self.tokenizer_, self.max_length_, self.temperature_)
+        """The module from one window's ids to logits (any head, FineText's too), its tokenizer, window length,
+        temperature, long-text strategy and chunk aggregation."""
+        return OnnxParts(self.model_, self.tokenizer_, self.max_length_, self.temperature_, self.long_text_strategy,
+                         self.chunk_aggregation)
 
     # ---- what subclasses change (the head, the loss) ---------------------------------------------
     def _build_model(self, path: str) -> torch.nn.Module:

@@ -12,9 +12,10 @@ import numpy as np
 from scipy.special import expit, softmax
 from sklearn.linear_model import LogisticRegression
 
-from tunetext import features
+from tunetext import encoders, features
 from tunetext.data.dataset import LabeledTexts, Text
 from tunetext.methods.base import Method
+from tunetext.methods.long_texts import ReadsLongTexts
 from tunetext.methods.registry import register
 from tunetext.methods.weighting import fit_class_weight
 
@@ -22,7 +23,7 @@ _STATE_FILE = "probe.npz"
 
 
 @register("probe")
-class Probe(Method):
+class Probe(ReadsLongTexts, Method):
     """Frozen encoder → standardised pooled features → logistic regression.
 
     `C` is the inverse L2 strength on standardised features: 0.01 had the best cross-validated
@@ -40,7 +41,10 @@ class Probe(Method):
     pooling
         'mean' of the token vectors or the 'cls' vector.
     max_length
-        Tokens read per text.
+        Tokens per encoder window.
+    long_texts
+        A text longer than the window: 'truncate', 'head_tail' (its first quarter-window and last tokens),
+        'chunks' (overlapping windows, embeddings averaged) or 'auto' (chunks when over 10% of training texts are longer).
     C
         Inverse L2 strength on the standardised features.
     class_weight
@@ -68,6 +72,7 @@ class Probe(Method):
         max_iter: int = 2000,
         batch_size: int = 64,
         cache: bool = True,
+        long_texts: str = "auto",
     ) -> None:
         self.model = model
         self.pooling = pooling
@@ -77,6 +82,10 @@ class Probe(Method):
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.cache = cache
+        self.long_texts = long_texts
+
+    def _check_params(self) -> None:
+        encoders.check_long_texts(self.long_texts)
 
     def _features(self, texts: list[Text]) -> np.ndarray:
         return features.encode(
@@ -86,9 +95,12 @@ class Probe(Method):
             max_length=self.max_length,
             batch_size=self.batch_size,
             cache=self.cache,
+            long_texts=self.long_text_strategy,
         )
 
     def _fit(self, texts: list[Text], labels: list[str], validation: LabeledTexts | None) -> None:
+        self.long_texts_ = features.resolve_long_texts(texts, model=self.model, max_length=self.max_length,
+                                                       long_texts=self.long_texts)
         x = self._features(texts).astype(np.float64)
         self.mean_ = x.mean(axis=0)
         std = x.std(axis=0)
@@ -130,6 +142,7 @@ class Probe(Method):
         np.savez(directory / _STATE_FILE, mean=self.mean_, scale=self.scale_, coef=self.coef_, intercept=self.intercept_)
 
     def _load_state(self, directory: Path) -> None:
+        self._restore_long_texts(directory)
         with np.load(directory / _STATE_FILE) as state:
             self.mean_, self.scale_ = state["mean"], state["scale"]
             self.coef_, self.intercept_ = state["coef"], state["intercept"]

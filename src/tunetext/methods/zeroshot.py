@@ -14,10 +14,11 @@ from typing import Sequence
 import numpy as np
 from scipy.special import softmax
 
-from tunetext import features
+from tunetext import encoders, features
 from tunetext.data.dataset import LabeledTexts, Text
 from tunetext.errors import ConfigError
 from tunetext.methods.base import Method
+from tunetext.methods.long_texts import ReadsLongTexts
 from tunetext.methods.registry import register
 
 _STATE_FILE = "zeroshot.npz"
@@ -40,7 +41,7 @@ def readable_label(name: str) -> str:
 
 
 @register("zeroshot")
-class ZeroShot(Method):
+class ZeroShot(ReadsLongTexts, Method):
     """Probabilities = softmax(cosine(text, label) / `temperature`).
 
     A label is embedded as the mean of its description filled into each of `templates` (e.g.
@@ -60,7 +61,10 @@ class ZeroShot(Method):
     temperature
         Softmax temperature over the cosine similarities.
     max_length
-        Tokens read per text.
+        Tokens per encoder window.
+    long_texts
+        A text longer than the window: 'truncate', 'head_tail', 'chunks' (embeddings averaged) or 'auto'
+        (chunks when over 10% of the texts fit sees are longer).
     batch_size
         Texts per encoder forward pass.
     cache
@@ -80,6 +84,7 @@ class ZeroShot(Method):
         max_length: int = 256,
         batch_size: int = 64,
         cache: bool = True,
+        long_texts: str = "auto",
     ) -> None:
         self.model = model
         self.templates = templates
@@ -88,11 +93,16 @@ class ZeroShot(Method):
         self.max_length = max_length
         self.batch_size = batch_size
         self.cache = cache
+        self.long_texts = long_texts
 
-    def _embed(self, texts: list[Text]) -> np.ndarray:
+    def _check_params(self) -> None:
+        encoders.check_long_texts(self.long_texts)
+
+    def _embed(self, texts: list[Text], long_texts: str | None = None) -> np.ndarray:
         """Unit-length mean-pooled embeddings, so a dot product is the cosine."""
         x = features.encode(
-            texts, model=self.model, max_length=self.max_length, batch_size=self.batch_size, cache=self.cache
+            texts, model=self.model, max_length=self.max_length, batch_size=self.batch_size, cache=self.cache,
+            long_texts=long_texts or self.long_text_strategy,
         )
         return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
@@ -116,8 +126,10 @@ class ZeroShot(Method):
     def _fit(self, texts: list[Text], labels: list[str], validation: LabeledTexts | None) -> None:
         if self.temperature <= 0:
             raise ConfigError(f"temperature must be > 0; got {self.temperature}.")
+        self.long_texts_ = features.resolve_long_texts(texts, model=self.model, max_length=self.max_length,
+                                                       long_texts=self.long_texts)
         phrases = self.label_texts()
-        flat = self._embed([phrase for group in phrases for phrase in group])
+        flat = self._embed([phrase for group in phrases for phrase in group], "truncate")  # short phrases
         centroids = flat.reshape(len(phrases), len(self.templates), -1).mean(axis=1)
         self.label_embeddings_ = centroids / np.linalg.norm(centroids, axis=1, keepdims=True)
 
@@ -128,5 +140,6 @@ class ZeroShot(Method):
         np.savez(directory / _STATE_FILE, label_embeddings=self.label_embeddings_)
 
     def _load_state(self, directory: Path) -> None:
+        self._restore_long_texts(directory)
         with np.load(directory / _STATE_FILE) as state:
             self.label_embeddings_ = state["label_embeddings"]
