@@ -12,11 +12,11 @@ from that file.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import numpy as np
+from jsonl_log import Log
 
 from tunetext.data import load_splits
 from tunetext.evaluation.experiment import fit_and_evaluate
@@ -33,22 +33,6 @@ TWEET_ARMS = {
                                                                     adapt_mlm_steps=30),
 }
 
-
-class Log:
-    """The experiment's JSONL file: finished runs, looked up by their key so none runs twice."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.rows = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-    def run(self, key: dict, work) -> None:
-        if any(all(row.get(k) == v for k, v in key.items()) for row in self.rows):
-            return
-        row = {**key, **work()}
-        print(json.dumps(row), flush=True)
-        with open(self.path, "a") as handle:
-            handle.write(json.dumps(row) + "\n")
-        self.rows.append(row)
 
 
 def subset(name: str, n: int):

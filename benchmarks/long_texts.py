@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from jsonl_log import Log
 
 RESULTS = Path(__file__).parent / "results"
 ARMS = {
@@ -111,22 +112,6 @@ def cost() -> None:
     for r in rows:
         print(f"| {r['window']} | {r['tokens']:,} | {r['seconds']:.2f} | {r['seconds_per_1k_tokens']:.3f} |")
 
-
-class Log:
-    """results/long_texts.jsonl: finished runs, looked up by their key so none runs twice."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.rows = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-    def run(self, key: dict, work) -> None:
-        if any(all(row.get(k) == v for k, v in key.items()) for row in self.rows):
-            return
-        row = {**key, **work()}
-        print(json.dumps(row), flush=True)
-        with open(self.path, "a") as handle:
-            handle.write(json.dumps(row) + "\n")
-        self.rows.append(row)
 
 
 def table(rows: list[dict]) -> str:
