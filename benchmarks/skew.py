@@ -109,12 +109,13 @@ def main() -> None:
                 start = time.perf_counter()
                 method.fit(train.texts, train.labels, validation=splits.validation)
                 seconds = time.perf_counter() - start
-                saved["runs"].append({"data": name, "method": method_name, **setting, "class_weight": weight,
-                                      "resolved": getattr(method, "class_weight_", weight),
-                                      "fit_seconds": round(seconds, 1), "validation": scores(method, splits.validation),
-                                      "test": scores(method, splits.test)})
-                save(saved)
-                print(name, method_name, weight, saved["runs"][-1]["validation"]["f1_macro"], flush=True)
+                run = {"data": name, "method": method_name, **setting, "class_weight": weight,
+                       "resolved": getattr(method, "class_weight_", weight),
+                       "fit_seconds": round(seconds, 1), "validation": scores(method, splits.validation),
+                       "test": scores(method, splits.test)}
+                saved["runs"].append(run)
+                save(saved)  # may append another sweep's runs after this one
+                print(name, method_name, weight, run["validation"]["f1_macro"], flush=True)
     for run in saved["runs"]:  # the choice: higher validation macro-F1; a tie keeps the unweighted default
         rival = next((r for r in saved["runs"] if setup(r) == setup(run)
                       and r is not run and r["class_weight"] != "auto"), None)
