@@ -359,13 +359,14 @@ def test_zeroshot_gives_each_label_a_sigmoid_fitted_on_validation_only(tiny_bert
     assert list(loaded.predict(CORN_TEXTS)) == list(platt.predict(CORN_TEXTS))
 
 
+@pytest.mark.slow  # encodes 250 texts with MiniLM: ~50 s on a loaded 2-core machine
 def test_zeroshot_finds_corn_and_grain_by_their_names(corn_grain, feature_cache):
     train, validation, test = corn_grain
-    method = make_method("zeroshot", max_length=128).fit(train.texts[:2], train.labels[:2], validation=validation)
+    method = make_method("zeroshot", max_length=128).fit(train.texts, train.labels, validation=validation)
     proba = method.predict_proba(test.texts)
     assert proba.shape == (len(test), 2) and not np.allclose(proba.sum(axis=1), 1)
     metrics = evaluate(test.labels, proba, method.classes_, predicted=method.predict(test.texts))
-    assert metrics["f1_micro"] >= 0.3  # no label predicted: 0; measured ZS_MEASURED
+    assert metrics["f1_micro"] >= 0.5  # no label predicted: 0; measured 0.74
 
 
 def test_fasttext_one_vs_all_learns_corn_and_grain(corn_grain, tmp_path):
