@@ -293,8 +293,8 @@ def test_paired_bootstrap_and_intervals_on_label_sets():
     assert same["difference"] == 0 and same["p_value"] == 1.0
 
 
-@pytest.mark.slow  # six cells: ~40 s on a loaded 2-core machine
-def test_compare_on_label_sets_ranks_by_micro_f1(tmp_path, corn_grain):
+@pytest.mark.slow  # ten cells: ~40 s on a loaded 2-core machine
+def test_compare_on_label_sets_ranks_by_micro_f1(tmp_path, corn_grain, tiny_bert_path, feature_cache):
     from tunetext import api
 
     train, validation, test = corn_grain
@@ -303,9 +303,11 @@ def test_compare_on_label_sets_ranks_by_micro_f1(tmp_path, corn_grain):
     pd.concat(frames).to_csv(tmp_path / "news.csv", index=False)
     with pytest.raises(ConfigError, match=r"methods=contrastive: the data is multi-label"):
         api.compare(tmp_path / "news.csv", out=tmp_path / "refused", methods="contrastive,tfidf-nb")
-    summary = api.compare(tmp_path / "news.csv", out=tmp_path / "report", methods="tfidf-nb,tfidf-logreg", sizes="16,all")
+    summary = api.compare(tmp_path / "news.csv", out=tmp_path / "report", methods="tfidf-nb,tfidf-logreg,fasttext,zeroshot",
+                          sizes="16,all", params={"zeroshot": {"model": tiny_bert_path, "max_length": 16}})
     assert summary["metric"] == "f1_micro"
     full = {r["method"]: r for r in summary["aggregated"] if r["size_per_class"] is None}
+    assert set(full) == {"tfidf-nb", "tfidf-logreg", "fasttext", "zeroshot"}
     assert full["tfidf-logreg"]["f1_micro"] > 0.45
     low, high = summary["bootstrap_95"]["tfidf-logreg"]["f1_micro"]
     assert low <= full["tfidf-logreg"]["f1_micro"] <= high
