@@ -59,8 +59,8 @@ class ZeroShot(ReadsLongTexts, Method):
     else from `readable_label`. The defaults were chosen on training splits (never test): the
     template beat the bare name on 3 of 4 datasets, and 256 tokens (MiniLM's training length)
     reads more of long articles than 128. `cache` is as in `probe`. On multi-label data a label's
-probability is sigmoid(a * cosine + b), with (a, b) fitted per label on the validation split when it
-holds texts with and without the label, else a = 1 / `temperature`, b = -`MULTILABEL_MIDPOINT` * a.
+    probability is sigmoid(a * cosine + b), with (a, b) fitted per label on the validation split when it
+    holds texts with and without the label, else a = 1 / `temperature`, b = -`MULTILABEL_MIDPOINT` * a.
 
     Parameters
     ----------
