@@ -169,9 +169,9 @@ def test_thresholds_from_a_file_do_not_change_with_its_test_split(tmp_path, corn
 
 
 def test_a_method_without_multilabel_refuses_by_name():
-    with pytest.raises(ConfigError, match=r"method 'zeroshot' \(ZeroShot\) cannot learn multi-label data.*Methods that "
-                                          r"can: .*tfidf-logreg"):
-        make_method("zeroshot").fit(["a", "b"], [("x",), ("y",)])
+    with pytest.raises(ConfigError, match=r"method 'contrastive' \(Contrastive\) cannot learn multi-label data.*Methods "
+                                          r"that can: .*tfidf-logreg.*zeroshot"):
+        make_method("contrastive").fit(["a", "b"], [("x",), ("y",)])
 
 
 def test_label_sets_are_checked_before_training():
@@ -293,19 +293,21 @@ def test_paired_bootstrap_and_intervals_on_label_sets():
     assert same["difference"] == 0 and same["p_value"] == 1.0
 
 
-@pytest.mark.slow  # six cells: ~40 s on a loaded 2-core machine
-def test_compare_on_label_sets_ranks_by_micro_f1(tmp_path, corn_grain):
+@pytest.mark.slow  # ten cells: ~40 s on a loaded 2-core machine
+def test_compare_on_label_sets_ranks_by_micro_f1(tmp_path, corn_grain, tiny_bert_path, feature_cache):
     from tunetext import api
 
     train, validation, test = corn_grain
     frames = [pd.DataFrame({"text": d.texts, "label": ["|".join(x) for x in d.labels], "split": split})
               for d, split in ((train, "train"), (validation, "validation"), (test, "test"))]
     pd.concat(frames).to_csv(tmp_path / "news.csv", index=False)
-    with pytest.raises(ConfigError, match=r"methods=zeroshot: the data is multi-label"):
-        api.compare(tmp_path / "news.csv", out=tmp_path / "refused", methods="zeroshot,tfidf-nb")
-    summary = api.compare(tmp_path / "news.csv", out=tmp_path / "report", methods="tfidf-nb,tfidf-logreg", sizes="16,all")
+    with pytest.raises(ConfigError, match=r"methods=contrastive: the data is multi-label"):
+        api.compare(tmp_path / "news.csv", out=tmp_path / "refused", methods="contrastive,tfidf-nb")
+    summary = api.compare(tmp_path / "news.csv", out=tmp_path / "report", methods="tfidf-nb,tfidf-logreg,fasttext,zeroshot",
+                          sizes="16,all", params={"zeroshot": {"model": tiny_bert_path, "max_length": 16}})
     assert summary["metric"] == "f1_micro"
     full = {r["method"]: r for r in summary["aggregated"] if r["size_per_class"] is None}
+    assert set(full) == {"tfidf-nb", "tfidf-logreg", "fasttext", "zeroshot"}
     assert full["tfidf-logreg"]["f1_micro"] > 0.45
     low, high = summary["bootstrap_95"]["tfidf-logreg"]["f1_micro"]
     assert low <= full["tfidf-logreg"]["f1_micro"] <= high
@@ -325,3 +327,108 @@ def test_validation_must_hold_the_same_kind_of_labels():
         make_method("tfidf-logreg").fit(texts, labels, validation=LabeledTexts(["apple"], ["x"]))
     with pytest.raises(DataError, match=r"label 'z' of text 1 is not one of the classes \(x, y\)"):
         make_method("tfidf-logreg").fit(texts, labels, validation=LabeledTexts(["apple"], [("z",)]))
+
+
+# ------------------------------------------------------------------------------------------ zeroshot, fasttext, finetext
+
+
+CORN_TEXTS = ["wheat and corn prices rose", "corn harvest up", "wheat exports", "bank rates fall", "oil output cut",
+              "grain and corn shipments", "wheat tender", "stocks rally"]
+CORN_LABELS = [("corn", "grain"), ("corn",), ("grain",), (), (), ("corn", "grain"), ("grain",), ()]
+
+
+def test_zeroshot_gives_each_label_a_sigmoid_fitted_on_validation_only(tiny_bert_path, feature_cache, tmp_path):
+    from scipy.special import expit
+    from sklearn.metrics import log_loss
+
+    from tunetext.methods.zeroshot import MULTILABEL_MIDPOINT
+
+    params = {"model": tiny_bert_path, "max_length": 16}
+    fixed = make_method("zeroshot", **params).fit(CORN_TEXTS, CORN_LABELS)
+    similarity = fixed._similarity(CORN_TEXTS)
+    np.testing.assert_allclose(fixed.predict_proba(CORN_TEXTS), expit((similarity - MULTILABEL_MIDPOINT) / 0.05), rtol=1e-5)
+    assert (fixed.thresholds_ == 0.5).all() and fixed.at_least_one_ is False
+    validation = LabeledTexts(CORN_TEXTS * 2, CORN_LABELS * 2)
+    platt = make_method("zeroshot", **params).fit(CORN_TEXTS, CORN_LABELS, validation=validation)
+    other = make_method("zeroshot", **params).fit(["anything", "else"], [("corn",), ("grain",)], validation=validation)
+    np.testing.assert_array_equal(platt.sigmoid_, other.sigmoid_)  # training texts never matter
+    np.testing.assert_array_equal(platt.thresholds_, other.thresholds_)
+    truth = indicator(CORN_LABELS, platt.classes_)
+    assert log_loss(truth.ravel(), platt.predict_proba(CORN_TEXTS).ravel()) < \
+        log_loss(truth.ravel(), fixed.predict_proba(CORN_TEXTS).ravel())  # Platt fits validation (= these texts) better
+    loaded = Method.load(platt.save(tmp_path / "model"))
+    np.testing.assert_allclose(loaded.predict_proba(CORN_TEXTS), platt.predict_proba(CORN_TEXTS), rtol=1e-6)
+    assert list(loaded.predict(CORN_TEXTS)) == list(platt.predict(CORN_TEXTS))
+
+
+@pytest.mark.slow  # encodes 250 texts with MiniLM: ~50 s on a loaded 2-core machine
+def test_zeroshot_finds_corn_and_grain_by_their_names(corn_grain, feature_cache):
+    train, validation, test = corn_grain
+    method = make_method("zeroshot", max_length=128).fit(train.texts, train.labels, validation=validation)
+    proba = method.predict_proba(test.texts)
+    assert proba.shape == (len(test), 2) and not np.allclose(proba.sum(axis=1), 1)
+    metrics = evaluate(test.labels, proba, method.classes_, predicted=method.predict(test.texts))
+    assert metrics["f1_micro"] >= 0.5  # no label predicted: 0; measured 0.74
+
+
+def test_fasttext_one_vs_all_learns_corn_and_grain(corn_grain, tmp_path):
+    train, validation, test = corn_grain
+    method = make_method("fasttext").fit(train.texts, train.labels, validation=validation)
+    assert method.model_.f.getArgs().loss.name == "ova"
+    assert sorted(method.model_.get_labels()) == ["__label__0", "__label__1", "__label__none"]  # empty sets kept
+    proba = method.predict_proba(test.texts)
+    assert proba.shape == (len(test), 2) and not np.allclose(proba.sum(axis=1), 1)
+    predicted = method.predict(test.texts)
+    assert evaluate(test.labels, proba, method.classes_, predicted=predicted)["f1_micro"] >= 0.5  # measured 0.64
+    loaded = Method.load(method.save(tmp_path / "model"))
+    np.testing.assert_allclose(loaded.predict_proba(test.texts), proba, rtol=1e-6)
+    assert list(loaded.predict(test.texts)) == list(predicted)
+
+
+def test_finetext_sigmoid_head_learns_label_sets_and_round_trips(tiny_bert_path, tmp_path):
+    rng = np.random.default_rng(0)
+    words = {"fruit": "apple banana pear", "car": "engine wheel brake"}
+    labels = [tuple(sorted(n for n in words if rng.random() < 0.5)) for _ in range(48)]
+    texts = [" ".join(w for n in names for w in words[n].split()) + " and the" for names in labels]
+    validation = LabeledTexts(texts[36:], labels[36:])
+    method = make_method("finetext", model=tiny_bert_path, epochs=3, batch_size=8, lr=3e-3, precision="fp32",
+                         max_length=16).fit(texts[:36], labels[:36], validation=validation)
+    proba = method.predict_proba(texts)
+    assert proba.shape == (48, 2) and not np.allclose(proba.sum(axis=1), 1)
+    truth = indicator(labels, method.classes_)
+    np.testing.assert_array_equal(method.thresholds_, tune_thresholds(truth[36:], proba[36:]))
+    assert (proba[truth == 1].mean() - proba[truth == 0].mean()) > 0.2  # each label's sigmoid follows its words
+    loaded = Method.load(method.save(tmp_path / "model"))
+    np.testing.assert_allclose(loaded.predict_proba(texts), proba, atol=1e-6)
+    assert list(loaded.predict(texts)) == list(method.predict(texts))
+
+
+def test_cli_predict_at_least_one_overrides_what_the_model_learned(tmp_path):
+    from typer.testing import CliRunner
+
+    from tunetext.cli import app as cli
+    from tunetext.cli import commands  # noqa: F401  (registers the commands)
+
+    texts = ["apple pie", "car engine", "doll ball", "pie crust", "engine oil", "ball game", "apple car"] * 2
+    labels = ["food", "auto", "toy", "food", "auto", "toy", "auto|food"] * 2  # each label on under half the texts
+    pd.DataFrame({"text": texts, "label": labels}).to_csv(tmp_path / "train.csv", index=False)
+    pd.DataFrame({"text": ["weather report", "apple pie"]}).to_csv(tmp_path / "new.csv", index=False)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["train", "-d", str(tmp_path / "train.csv"), "-m", "tfidf-logreg",
+                               "-o", str(tmp_path / "model")]).exit_code == 0
+    assert Method.load(tmp_path / "model").at_least_one_ is True  # no empty set in training
+    outputs = {}
+    for flag in ("", "--at-least-one", "--no-at-least-one"):
+        out = tmp_path / f"out{flag}.csv"
+        result = runner.invoke(cli, ["predict", str(tmp_path / "model"), "-d", str(tmp_path / "new.csv"), "-o", str(out)]
+                               + ([flag] if flag else []))
+        assert result.exit_code == 0, result.output
+        outputs[flag] = pd.read_csv(out, keep_default_na=False)["predicted_label"].tolist()
+    assert outputs[""] == outputs["--at-least-one"] and outputs[""][0] != ""  # unknown words: the best label anyway
+    assert outputs["--no-at-least-one"] == ["", "food"]
+    single = ["food", "auto", "toy", "food", "auto", "toy", "auto"] * 2
+    pd.DataFrame({"text": texts, "label": single}).to_csv(tmp_path / "single.csv", index=False)
+    runner.invoke(cli, ["train", "-d", str(tmp_path / "single.csv"), "-m", "tfidf-logreg", "-o", str(tmp_path / "one")])
+    bad = runner.invoke(cli, ["predict", str(tmp_path / "one"), "-d", str(tmp_path / "new.csv"), "-o",
+                              str(tmp_path / "x.csv"), "--at-least-one"])
+    assert bad.exit_code == 2 and "--at-least-one is for multi-label models" in bad.output

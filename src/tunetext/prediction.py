@@ -42,12 +42,25 @@ def resolve_backend(model_dir: str | Path, backend: str = "auto") -> str:
     return backend
 
 
-def load_predictor(model_dir: str | Path, backend: str = "auto", task: str | None = None) -> Predictor:
+def load_predictor(model_dir: str | Path, backend: str = "auto", task: str | None = None, *,
+                   at_least_one: bool | None = None) -> Predictor:
     """The model in `model_dir`, run by `backend` (see `resolve_backend`); `task` picks the head that answers,
-    for a method with a `task` hyperparameter (one model trained on several tasks).
+    for a method with a `task` hyperparameter (one model trained on several tasks). `at_least_one` overrides,
+    for a multi-label model, whether a text whose labels all fall below their thresholds gets its best one
+    (default: what the model learned, True when no training text had an empty set).
 
     With backend="auto", a damaged ONNX export falls back to the method itself, with a warning.
     """
+    predictor = _load(model_dir, backend, task)
+    if at_least_one is not None:
+        if not predictor.multilabel_:
+            raise ConfigError(f"at_least_one={at_least_one} is for multi-label models, but {model_dir} holds a "
+                              "single-label model (one label per text, always); leave it out.")
+        predictor.at_least_one_ = at_least_one
+    return predictor
+
+
+def _load(model_dir: str | Path, backend: str, task: str | None) -> Predictor:
     if task is not None:
         return _with_task(model_dir, backend, task)
     if resolve_backend(model_dir, backend) == "onnx":

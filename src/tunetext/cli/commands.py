@@ -160,13 +160,17 @@ def predict(
     backend: str = typer.Option("auto", help=BACKEND_HELP),
     task: Optional[str] = typer.Option(None, "--task", help=TASK_HELP),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out file (never the --data file)."),
+    at_least_one: Optional[bool] = typer.Option(None, "--at-least-one/--no-at-least-one", help="Multi-label models: "
+                                                "give a text whose labels all fall below their thresholds its most "
+                                                "likely one, or leave it empty (default: as trained; at least one "
+                                                "when no training text had an empty label set)."),
 ) -> None:
     """Label every row of a file: keeps the input columns, adds `predicted_label` and one probability per class."""
     from tunetext.io import check_output_file
     from tunetext.prediction import load_predictor, predict_file
 
     check_output_file(out, inputs=[data], overwrite=overwrite)  # before the model is loaded
-    method = load_predictor(model_dir, backend, task)
+    method = load_predictor(model_dir, backend, task, at_least_one=at_least_one)
     rows = predict_file(method, data, out, text_column=text_column, text_pair_column=text_pair_column,
                         chunk_size=chunk_size, overwrite=overwrite, console=console)
     console.print(f"Labeled {rows:,} rows → [bold]{out}[/]")
