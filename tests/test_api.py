@@ -73,12 +73,16 @@ def test_as_flags_renders_values_as_a_shell_would_take_them():
     message = "Pass text_column='review text'? or overwrite=True; method=NAME. See data/seed=3/x; lr=0.1."
     assert as_flags(message, flags) == ("Pass --text-column 'review text'? or --overwrite; --method NAME. "
                                         "See data/seed=3/x; lr=0.1.")
+    on_off = {"at_least_one": "--at-least-one/--no-at-least-one"}  # a boolean pair says the side the value means
+    assert as_flags("at_least_one=False is for ...; at_least_one=True too", on_off) == \
+        "--no-at-least-one is for ...; --at-least-one too"
 
 
 def test_parameter_flags_are_the_commands_own():
     flags = parameter_flags(commands.train.__wrapped__)
     assert flags["text_column"] == "--text-column" and flags["param"] == "--param" and flags["data"] == "--data"
     assert "model_dir" not in parameter_flags(commands.evaluate.__wrapped__)  # an argument, not an option
+    assert parameter_flags(commands.predict.__wrapped__)["at_least_one"] == "--at-least-one/--no-at-least-one"
 
 
 def test_export_reads_parity_texts_from_a_file(tmp_path, monkeypatch):

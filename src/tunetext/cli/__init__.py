@@ -45,24 +45,28 @@ def parameter_flags(command: Callable) -> dict[str, str]:
     flags = {}
     for name, parameter in inspect.signature(command).parameters.items():
         if isinstance(parameter.default, typer.models.OptionInfo):
-            declared = [d.split("/")[0] for d in parameter.default.param_decls or () if d.startswith("--")]
+            declared = [d for d in parameter.default.param_decls or () if d.startswith("--")]  # "--x" or "--x/--no-x"
             flags[name] = declared[0] if declared else "--" + name.replace("_", "-")
     return flags
 
 
 def as_flags(message: str, flags: dict[str, str]) -> str:
     """Library errors name parameters (`pass text_column='stars'`); say them as this command's flags
-    (`pass --text-column stars`). `name=True` is the bare flag; names the command lacks stay as they are."""
+    (`pass --text-column stars`). `name=True` is the bare flag, `name=False` an on/off flag's off side; names the
+    command lacks stay as they are."""
     if not flags:
         return message
 
     def flag(match: re.Match) -> str:
         name, value = match.group(1), match.group(2)
+        on, _, off = flags[name].partition("/")
+        if value in ("True", "False") and off:
+            return on if value == "True" else off
         if value == "True":
-            return flags[name]
+            return on
         if value[0] in "'\"":
             value = shlex.quote(ast.literal_eval(value))
-        return f"{flags[name]} {value}"
+        return f"{on} {value}"
 
     names = "|".join(map(re.escape, flags))
     return re.sub(rf"(?<![\w./-])({names})=({_VALUE})", flag, message)
