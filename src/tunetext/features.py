@@ -59,7 +59,7 @@ def encode(
     pooling: str = "mean",
     max_length: int = 128,
     all_layers: bool = False,
-    batch_size: int = 64,
+    batch_size: int = 128,
     cache: bool = True,
     long_texts: str = "truncate",
 ) -> np.ndarray:
