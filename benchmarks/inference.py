@@ -13,6 +13,14 @@ Arms, on the same fine-tuned model and the dataset's test split (the model folde
 texts/s is one call on the whole test split; latency is one text per call (p50/p99 over --latency-texts texts).
 Then `tunetext serve` runs in a child process on 127.0.0.1 and this process sends it a bounded load
 (--requests requests, one text each, --concurrency at a time, at most --load-seconds).
+
+    python benchmarks/inference.py --frozen --datasets trec6,rt-snippets --model-dir trec6=DIR ...
+
+`--frozen` instead puts the frozen-encoder methods (probe, finetext-frozen, zeroshot; fitted on the same
+--train-size examples) beside the fine-tuned model on its encoder: texts/s of `predict_proba` on the test split
+with the feature cache bypassed (real encoding), arms interleaved --repeats times (best and median), and the
+probe's one-text latency with the cache on (the lookup `tunetext predict` and serve pay). --proba-out saves
+every arm's probabilities, to check that a change keeps predictions.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 ARMS = ("pipeline", "torch", "onnx-fp32", "onnx-int8")
+FROZEN = ("probe", "finetext-frozen", "zeroshot")
 
 
 def train_quick_model(dataset: str, size: int, epochs: float, into: Path) -> Path:
@@ -166,6 +175,63 @@ def run_dataset(dataset: str, model_dir: Path | None, args, workdir: Path) -> di
     return {"dataset": dataset, "model_dir": str(model_dir), "arms": arms, "summary": summary, "service": service}
 
 
+def run_frozen(dataset: str, model_dir: Path | None, args, workdir: Path) -> tuple[dict, dict]:
+    """Frozen-encoder methods against the fine-tuned model, side by side: texts/s (best, median) and the probabilities."""
+    from tunetext import features
+    from tunetext.data import load_splits
+    from tunetext.methods import Method, make_method
+
+    splits = load_splits(dataset)
+    train = splits.train.subset(np.random.default_rng(0).permutation(len(splits.train))[: args.train_size])
+    texts, labels = list(splits.test.texts[: args.test_texts or None]), list(splits.test.labels[: args.test_texts or None])
+    if model_dir is None:
+        model_dir = train_quick_model(dataset, args.train_size, args.epochs, workdir / dataset)
+    models = {"finetune": Method.load(model_dir)}
+    models |= {name: make_method(name).fit(train.texts, train.labels) for name in FROZEN}
+    seconds = {name: [] for name in models}
+    proba = {}
+    for name, model in models.items():
+        model.predict_proba(texts[:16])  # warm-up
+    with features.bypass_cache():
+        for _ in range(args.repeats):  # interleaved, so a change of load hits every arm alike
+            for name, model in models.items():
+                start = time.perf_counter()
+                proba[name] = model.predict_proba(texts)
+                seconds[name].append(time.perf_counter() - start)
+    latencies = []
+    probe = models["probe"]
+    probe.predict_proba(texts[: args.latency_texts])  # cached: what follows are lookups plus the regression
+    for text in texts[: args.latency_texts]:
+        start = time.perf_counter()
+        probe.predict_proba([text])
+        latencies.append(time.perf_counter() - start)
+    arms = {}
+    for name, model in models.items():
+        predicted = model.classes_[proba[name].argmax(axis=1)]
+        arms[name] = {"arm": name, "texts": len(texts), "texts_per_s": len(texts) / min(seconds[name]),
+                      "median_texts_per_s": len(texts) / float(np.median(seconds[name])),
+                      "accuracy": float(np.mean(predicted == np.array(labels, dtype=object)))}
+    for result in arms.values():
+        result["vs_finetune"] = result["texts_per_s"] / arms["finetune"]["texts_per_s"]
+    summary = {"finetune_max_length": models["finetune"].max_length_, "repeats": args.repeats,
+               "probe_cached_one_text_p50_ms": float(np.percentile(latencies, 50) * 1000),
+               "cache_shards_in_probe_space": len(list(features.cache_root().glob("features/*/*.keys.npy")))}
+    return ({"dataset": dataset, "model_dir": str(model_dir), "arms": arms, "summary": summary},
+            {f"{dataset}/{name}": p for name, p in proba.items()})
+
+
+def report_frozen(results: list[dict]) -> str:
+    """The frozen-vs-fine-tuned table, as Markdown."""
+    lines = ["| dataset | arm | texts | texts/s (best) | texts/s (median) | × finetune | accuracy |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for result in results:
+        for r in result["arms"].values():
+            lines.append(f"| {result['dataset']} | {r['arm']} | {r['texts']} | {r['texts_per_s']:.0f} | "
+                         f"{r['median_texts_per_s']:.0f} | {r['vs_finetune']:.2f}× | {r['accuracy']:.4f} |")
+    cached = ", ".join(f"{r['dataset']} {r['summary']['probe_cached_one_text_p50_ms']:.1f} ms" for r in results)
+    return "\n".join(lines) + f"\n\nprobe, one text per call with the feature cache on (p50): {cached}\n"
+
+
 def report(results: list[dict]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -205,14 +271,24 @@ def main() -> None:
     parser.add_argument("--load-seconds", type=float, default=120, help="the load stops after this, whatever is left")
     parser.add_argument("--quick", action="store_true", help="300 examples, 200 test texts, 30 latency calls, 300 requests")
     parser.add_argument("--out", help="also write the JSON report here")
+    parser.add_argument("--frozen", action="store_true", help="frozen-encoder methods against the fine-tuned model")
+    parser.add_argument("--repeats", type=int, default=3, help="--frozen: interleaved timed calls per arm")
+    parser.add_argument("--proba-out", help="--frozen: save every arm's test probabilities here (.npz)")
     args = parser.parse_args()
     if args.quick:
         args.train_size, args.test_texts, args.latency_texts, args.requests = 300, 200, 30, 300
     given = dict(item.split("=", 1) for item in args.model_dir)
     with tempfile.TemporaryDirectory(prefix="tunetext-bench-") as workdir:
-        results = [run_dataset(name, Path(given[name]) if name in given else None, args, Path(workdir))
+        run = run_frozen if args.frozen else run_dataset
+        results = [run(name, Path(given[name]) if name in given else None, args, Path(workdir))
                    for name in args.datasets.split(",")]
-    report(results)
+    if args.frozen:
+        results, probas = [result for result, _ in results], [proba for _, proba in results]
+        if args.proba_out:
+            np.savez(args.proba_out, **{key: p for proba in probas for key, p in proba.items()})
+        print(report_frozen(results), file=sys.stderr)
+    else:
+        report(results)
     output = json.dumps({"results": results, "cpu_threads": len(os.sched_getaffinity(0))}, indent=2)
     print(output)
     if args.out:

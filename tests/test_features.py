@@ -113,3 +113,20 @@ def test_cached_features_are_charged_at_their_first_encoding_cost(encoded, monke
     make_method("probe", max_length=32).fit(texts, labels)  # encodes MORE
     warm_fit = make_method("probe", max_length=32).fit(texts, labels)  # all cached
     assert len(encoded) == 2 and warm_fit.train_seconds_ >= 0.6  # both encodings' sleeps, charged
+
+
+def test_each_keys_file_is_read_once_and_a_cleared_cache_is_noticed(encoded, monkeypatch, tmp_path):
+    """Lookups use an in-memory index of the (immutable) shards instead of rereading every keys file per call."""
+    import shutil
+
+    features.encode(TEXTS, max_length=32)
+    features.encode(MORE, max_length=32)
+    loaded = []
+    real_load = np.load
+    monkeypatch.setattr(np, "load", lambda file, *a, **k: loaded.append(str(file)) or real_load(file, *a, **k))
+    np.testing.assert_array_equal(features.encode(TEXTS + MORE, max_length=32)[3:],
+                                  features.encode(MORE, max_length=32))
+    assert len(encoded) == 2 and not [name for name in loaded if name.endswith(".keys.npy")]
+    shutil.rmtree(tmp_path / "features")
+    features.encode(TEXTS, max_length=32)
+    assert encoded[-1] == TEXTS  # encoded afresh, not served from the forgotten shards

@@ -382,7 +382,7 @@ def embed(
     *,
     pooling: str = "mean",
     max_length: int = 128,
-    batch_size: int = 64,
+    batch_size: int = 128,
     all_layers: bool = False,
     progress: bool = False,
     long_texts: str = "truncate",

@@ -14,8 +14,10 @@ import functools
 import hashlib
 import json
 import os
+import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -57,7 +59,7 @@ def encode(
     pooling: str = "mean",
     max_length: int = 128,
     all_layers: bool = False,
-    batch_size: int = 64,
+    batch_size: int = 128,
     cache: bool = True,
     long_texts: str = "truncate",
 ) -> np.ndarray:
@@ -106,22 +108,23 @@ class FeatureCache:
         """Features of `keys` (rows of missing keys left zero; None if none is cached), the missing indices, and
         the seconds encoding the distinct cached ones first cost."""
         unique, inverse = np.unique(keys, return_inverse=True)
-        where = {key: i for i, key in enumerate(unique.tolist())}
+        index = _shard_index(self.directory)
+        by_shard: dict[str, list[tuple[int, int]]] = {}
+        for target, key in enumerate(unique.tolist()):
+            if key in index.rows:
+                shard, row = index.rows[key]
+                by_shard.setdefault(shard, []).append((row, target))
         hit = np.zeros(len(unique), dtype=bool)
         seconds = 0.0
         out: np.ndarray | None = None
-        for keys_file in sorted(self.directory.glob("*.keys.npy")) if self.directory.exists() else []:
-            pairs = [(row, where[key]) for row, key in enumerate(np.load(keys_file).tolist()) if key in where]
-            if not pairs:
-                continue
-            shard = np.load(keys_file.with_name(keys_file.name.replace(".keys.npy", ".npy")), mmap_mode="r")
+        for shard_name, pairs in by_shard.items():
+            shard = np.load(self.directory / f"{shard_name}.npy", mmap_mode="r")
             if out is None:
                 out = np.zeros((len(unique),) + shard.shape[1:], dtype=np.float32)
             rows, targets = (list(column) for column in zip(*pairs))
             out[targets] = shard[rows]
             hit[targets] = True
-            cost = keys_file.with_name(keys_file.name.replace(".keys.npy", ".seconds.npy"))
-            seconds += len(rows) * float(np.load(cost)) if cost.exists() else 0.0
+            seconds += len(rows) * index.seconds[shard_name]
         return (None if out is None else out[inverse]), np.flatnonzero(~hit[inverse]), seconds
 
     def put(self, keys: np.ndarray, features: np.ndarray, seconds_per_text: float = 0.0) -> None:
@@ -131,6 +134,37 @@ class FeatureCache:
         for suffix, array in (*arrays, (".keys.npy", keys)):
             with atomic_path(self.directory / f"{shard}{suffix}") as tmp, open(tmp, "wb") as handle:
                 np.save(handle, array)
+
+
+@dataclass
+class _ShardIndex:
+    """Where each cached key is (shard, row), and each shard's seconds per text, for the shards read so far."""
+
+    shards: set[str] = field(default_factory=set)
+    rows: dict[str, tuple[str, int]] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+_indexes: dict[Path, _ShardIndex] = {}
+_index_lock = threading.Lock()
+
+
+def _shard_index(directory: Path) -> _ShardIndex:
+    """The index of `directory`'s shards, kept in memory: shards are named by their content and never change,
+    so only shards new since the last call are read (rescanning every keys file made each call cost as much
+    as the whole cache). A shard gone from disk (a cleared cache) rebuilds the index."""
+    names = {path.name[: -len(".keys.npy")] for path in directory.glob("*.keys.npy")} if directory.exists() else set()
+    with _index_lock:
+        index = _indexes.get(directory)
+        if index is None or not index.shards <= names:
+            index = _indexes[directory] = _ShardIndex()
+        for name in sorted(names - index.shards):
+            for row, key in enumerate(np.load(directory / f"{name}.keys.npy").tolist()):
+                index.rows.setdefault(key, (name, row))
+            cost = directory / f"{name}.seconds.npy"
+            index.seconds[name] = float(np.load(cost)) if cost.exists() else 0.0
+            index.shards.add(name)
+        return index
 
 
 def text_key(text: Text) -> str:

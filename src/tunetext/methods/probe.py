@@ -70,7 +70,7 @@ class Probe(ReadsLongTexts, Method):
         C: float = 0.01,
         class_weight: str | dict | None = None,
         max_iter: int = 2000,
-        batch_size: int = 64,
+        batch_size: int = 128,
         cache: bool = True,
         long_texts: str = "auto",
     ) -> None:

@@ -95,7 +95,7 @@ class ZeroShot(ReadsLongTexts, Method):
         label_descriptions: dict[str, str] | None = None,
         temperature: float = 0.05,
         max_length: int = 256,
-        batch_size: int = 64,
+        batch_size: int = 128,
         cache: bool = True,
         long_texts: str = "auto",
     ) -> None:
