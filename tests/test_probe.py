@@ -52,6 +52,19 @@ def test_save_load_gives_identical_probabilities(trec, tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(test.texts), proba)
 
 
+def test_a_loaded_predictor_never_writes_the_feature_cache(trec, tmp_path, monkeypatch):
+    from tunetext.prediction import load_predictor
+
+    train, test = trec
+    probe = make_method("probe", max_length=64).fit(train.texts, train.labels)
+    expected = probe.predict_proba(test.texts)
+    folder = probe.save(tmp_path / "probe")
+    monkeypatch.setenv("TUNETEXT_CACHE", str(tmp_path / "cache"))  # empty: anything written would land here
+    predictor = load_predictor(folder, "torch")
+    np.testing.assert_allclose(predictor.predict_proba(test.texts), expected, atol=1e-5)
+    assert not (tmp_path / "cache" / "features").exists() or not any((tmp_path / "cache" / "features").rglob("*.npy"))
+
+
 @pytest.mark.parametrize("name", ["trec6", "election-tweets"])
 def test_probabilities_are_sklearns_logistic_regression(real_slice, name):
     """The numpy forward pass reproduces sklearn's, including the binary (sigmoid) case."""

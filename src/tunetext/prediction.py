@@ -49,9 +49,13 @@ def load_predictor(model_dir: str | Path, backend: str = "auto", task: str | Non
     for a multi-label model, whether a text whose labels all fall below their thresholds gets its best one
     (default: what the model learned, True when no training text had an empty set).
 
-    With backend="auto", a damaged ONNX export falls back to the method itself, with a warning.
+    With backend="auto", a damaged ONNX export falls back to the method itself, with a warning. A method that
+    caches encoder features runs without its cache here: predict and serve score texts that rarely recur, and
+    writing every batch to the cache would grow it without bound.
     """
     predictor = _load(model_dir, backend, task)
+    if isinstance(predictor, Method) and "cache" in predictor.get_params(deep=False):
+        predictor.set_params(cache=False)
     if at_least_one is not None:
         if not predictor.multilabel_:
             raise ConfigError(f"at_least_one={at_least_one} is for multi-label models, but {model_dir} holds a "
