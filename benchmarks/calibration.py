@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from tunetext.cli import configure_environment
@@ -40,7 +41,7 @@ def main() -> None:
                 scores[arm] = {key: round(metrics[key], 4) for key in ("accuracy", "ece", "brier", "log_loss")}
             row = {"data": name, "seed": seed, "temperature": round(method.temperature_, 4),
                    "train_seconds": round(method.train_seconds_), "steps": method.steps_, **scores,
-                   "machine": "2 shared CPU cores, loaded (4 engineers)"}
+                   "machine": f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f} at the end"}
             RESULTS.parent.mkdir(exist_ok=True)
             with RESULTS.open("a") as handle:
                 handle.write(json.dumps(row) + "\n")
