@@ -108,7 +108,7 @@ def test_cached_features_are_charged_at_their_first_encoding_cost(encoded, monke
         features.encode(TEXTS, max_length=32)
     with ReusedWork() as warm:
         features.encode(TEXTS + TEXTS[:1], max_length=32)  # a repeat is encoded once, so charged once
-    assert cold.seconds == 0 and 0.3 <= warm.seconds < 10 and len(encoded) == 1
+    assert cold.seconds == 0 and warm.seconds >= 0.3 and len(encoded) == 1  # at least the sleep it first cost
     texts, labels = TEXTS + MORE, ["a", "b", "a", "b", "a"]
     make_method("probe", max_length=32).fit(texts, labels)  # encodes MORE
     warm_fit = make_method("probe", max_length=32).fit(texts, labels)  # all cached
