@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tunetext.audit import DEFAULT_METHODS, audit_labels, flagged_csv, flagged_table
-from tunetext.compare.model_size import Section
 from tunetext.compare.plan import Cell
+from tunetext.compare.report import Section
 from tunetext.data.dataset import LabeledTexts
 from tunetext.errors import TunetextError
 from tunetext.io import atomic_path

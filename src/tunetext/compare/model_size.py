@@ -7,27 +7,16 @@ encoder's best result beats the smallest encoder's best by enough to be worth it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from math import prod
 from pathlib import Path
 
 from tunetext.compare import plots
 from tunetext.compare.plan import Cell
+from tunetext.compare.report import Section
 from tunetext.compare.verdict import contenders
 
 WORTH_POINTS = 1.0
 """The larger encoder must lift the best score by at least this many points (and by more than the seed spread)."""
-
-
-@dataclass(frozen=True)
-class Section:
-    """What the model-size axis adds to the report: verdict sentences, tables, figures and results.json keys
-    (all empty when no method ran on several encoders, so a single-encoder report is unchanged)."""
-
-    sentences: list[str]
-    tables: list[tuple[str, tuple]]
-    figures: list[tuple[str, Path]]
-    summary: dict
 
 
 def section(rows: list[dict], cells: list[Cell], metric: str, out: Path) -> Section:

@@ -6,6 +6,7 @@ import base64
 import csv
 import html
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 from tunetext.io import atomic_path, write_json
@@ -89,6 +90,17 @@ CSS = """body{font:15px/1.5 system-ui,sans-serif;max-width:1050px;margin:2em aut
 table{border-collapse:collapse;margin:1em 0;font-size:13px}th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}
 th:first-child,td:first-child{text-align:left}th{background:#f4f4f4}img{max-width:100%;border:1px solid #eee}
 .verdict{background:#f6fbf6;border-left:4px solid #2a7;padding:.5em 1em}small{color:#666}"""
+
+
+@dataclass(frozen=True)
+class Section:
+    """What an optional part of compare (model size, label audit) adds to the report: verdict sentences, tables,
+    figures and results.json keys (all empty when it has nothing to say, so the report is unchanged)."""
+
+    sentences: list[str]
+    tables: list[tuple[str, tuple]]
+    figures: list[tuple[str, Path]]
+    summary: dict
 
 
 def write_report(out: Path, *, title: str, setup: str, verdict: list[str], tables: list[tuple[str, tuple]],
