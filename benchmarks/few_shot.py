@@ -52,6 +52,7 @@ def main() -> None:
     from issue6_experiments import Log
 
     RESULTS.mkdir(exist_ok=True)
+    warm_imports()
     log = Log(RESULTS / "few_shot.jsonl")
     methods = args.methods.split(",")
     for seed in (int(s) for s in args.seeds.split(",")):  # seeds outermost: a cut-short sweep covers every cell
@@ -67,6 +68,7 @@ def run_cell(log, name: str, k: int, seed: int, methods: list[str], note: str) -
     from issue6_experiments import fit
 
     from tunetext.data import load_splits
+    from tunetext.methods import get_method_class
 
     splits = load_splits(name)
     train = splits.train.subset(stratified_rows([str(y) for y in splits.train.labels], k, seed))
@@ -75,7 +77,17 @@ def run_cell(log, name: str, k: int, seed: int, methods: list[str], note: str) -
         if method == "setfit":
             log.run(key, lambda: {**run_setfit(train, splits.test, seed), "note": note})
         else:
-            log.run(key, lambda: {**fit(method, train, splits.test, seed=seed), "note": note})
+            seeded = {"seed": seed} if "seed" in get_method_class(method)().get_params() else {}
+            log.run(key, lambda: {**fit(method, train, splits.test, **seeded), "note": note})
+
+
+def warm_imports() -> None:
+    """Import the encoder's code before any clock starts, as SetFit's worker does (setfit imports before timing)."""
+    from transformers import AutoModel, AutoTokenizer  # noqa: F401
+
+    from tunetext.encoders import load_encoder, resolve_model_path
+
+    load_encoder(resolve_model_path("minilm"))
 
 
 def stratified_rows(labels: list[str], k: int, seed: int) -> list[int]:

@@ -93,3 +93,29 @@ def test_cross_validation_of_another_pair_leaves_the_recommendation_on_the_test_
 def test_the_cross_validated_difference_keeps_its_sign_when_the_other_method_is_first():
     lines = with_cv(cv_result(0.81, 0.84, 0.012, 0.048, 0.008, first="tfidf-svm", second="finetune"))
     assert "**Ship finetune** if 3.0 points" in lines
+
+
+def small_row(method, family, f1, std, seconds=2.0):
+    return {**full_row(method, family, f1, seconds), "size_per_class": 8, "f1_macro_std": std, "n_train": 24}
+
+
+def few_label_rows(contrastive_f1, finetune_f1, std):
+    return [full_row("finetune", "fine-tuned", 0.60, 366.0), full_row("tfidf-svm", "traditional", 0.53, 1.0),
+            small_row("contrastive", "fine-tuned", contrastive_f1, std), small_row("finetune", "fine-tuned", finetune_f1, std),
+            small_row("tfidf-svm", "traditional", 0.30, std, seconds=0.1)]
+
+
+def test_the_verdict_names_the_best_method_at_the_smallest_size():
+    lines = "\n".join(verdict(few_label_rows(0.70, 0.55, 0.03), "f1_macro", "reviews", 3, {"p_value": 0.01}))
+    assert ("With few labels (8 examples per class), start with **contrastive**: f1_macro 0.700 ± 0.030, ahead of "
+            "finetune by 15.0 points, trained in 2.0 s.") in lines
+
+
+def test_a_few_label_lead_within_the_seed_spread_is_called_level():
+    lines = "\n".join(verdict(few_label_rows(0.56, 0.55, 0.03), "f1_macro", "reviews", 3, {"p_value": 0.01}))
+    assert "start with **contrastive**: f1_macro 0.560 ± 0.030, level with finetune (1.0 points, within the spread" in lines
+    assert "ahead of finetune" not in lines
+
+
+def test_no_few_label_sentence_without_subsamples():
+    assert "With few labels" not in text(0.60, 0.53, 0.001)

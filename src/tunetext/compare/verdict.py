@@ -88,6 +88,9 @@ def verdict(rows: list[dict], metric: str, dataset: str, n_classes: int, paired:
             f"{ft['predict_texts_per_second']:,.0f} texts/s against {other['predict_texts_per_second']:,.0f}, and "
             f"takes {ft['size_mb']:.1f} MB on disk against {other['size_mb']:.1f} MB."
         )
+    few = few_labels_sentence(rows, metric)
+    if few:
+        lines.append(few)
     pretrained = _best(rows, metric, {"pretrained"}, None)
     if pretrained and ft:
         lines.append(
@@ -154,6 +157,24 @@ def _crossover_sentence(rows: list[dict], metric: str, others: set[str]) -> str:
         f"Fine-tuning beats the best other method from {_size_name(start)} on; at {_size_name(below)}, "
         f"{other['method']} is {lead} at 1/{cost:.0f} of the training time."
     )
+
+
+def few_labels_sentence(rows: list[dict], metric: str) -> str | None:
+    """Which method to start with at the smallest size tested (most users begin with a few dozen labels): the
+    best there, and whether it leads the next method by more than the seed spread. None without subsamples."""
+    sizes = _sizes(rows)[:-1]
+    if not sizes:
+        return None
+    smallest = sorted((r for r in contenders(rows) if r["size_per_class"] == sizes[0]), key=lambda r: -r[metric])
+    if len(smallest) < 2:
+        return None
+    first, second = smallest[:2]
+    spread = f" ± {first[f'{metric}_std']:.3f}" if first.get(f"{metric}_std") else ""
+    gap = _points(first[metric], second[metric])
+    relation = (f"ahead of {second['method']} by {gap:.1f} points" if _leads(first, second, metric)
+                else f"level with {second['method']} ({gap:.1f} points, within the spread over seeds)")
+    return (f"With few labels ({_size_name(sizes[0])}), start with **{first['method']}**: {metric} "
+            f"{first[metric]:.3f}{spread}, {relation}, trained in {first['train_seconds']:.1f} s.")
 
 
 def _direction(gap: float) -> int:
