@@ -97,22 +97,28 @@ def test_cache_root_honours_the_environment(monkeypatch, tmp_path):
 
 def test_cached_features_are_charged_at_their_first_encoding_cost(encoded, monkeypatch):
     """A warm cache must not make a frozen-encoder method look cheaper to train than its first run."""
-    import time
+    from types import SimpleNamespace
 
     from tunetext.evaluation.cost import ReusedWork
     from tunetext.methods import make_method
 
-    slow_embed = encoders.embed  # the counting one
-    monkeypatch.setattr(encoders, "embed", lambda *args, **kwargs: time.sleep(0.3) or slow_embed(*args, **kwargs))
+    clock = SimpleNamespace(now=0.0)  # the feature cache's clock, advanced by 0.3 s per encoding: no wall time
+
+    def slow_embed(*args, counting_embed=encoders.embed, **kwargs):
+        clock.now += 0.3
+        return counting_embed(*args, **kwargs)
+
+    monkeypatch.setattr(features, "time", SimpleNamespace(perf_counter=lambda: clock.now))
+    monkeypatch.setattr(encoders, "embed", slow_embed)
     with ReusedWork() as cold:
         features.encode(TEXTS, max_length=32)
     with ReusedWork() as warm:
         features.encode(TEXTS + TEXTS[:1], max_length=32)  # a repeat is encoded once, so charged once
-    assert cold.seconds == 0 and warm.seconds >= 0.3 and len(encoded) == 1  # at least the sleep it first cost
+    assert cold.seconds == 0 and warm.seconds >= 0.3 and len(encoded) == 1  # at least what it first cost
     texts, labels = TEXTS + MORE, ["a", "b", "a", "b", "a"]
     make_method("probe", max_length=32).fit(texts, labels)  # encodes MORE
     warm_fit = make_method("probe", max_length=32).fit(texts, labels)  # all cached
-    assert len(encoded) == 2 and warm_fit.train_seconds_ >= 0.6  # both encodings' sleeps, charged
+    assert len(encoded) == 2 and warm_fit.train_seconds_ >= 0.6  # both encodings' cost, charged
 
 
 def test_each_keys_file_is_read_once_and_a_cleared_cache_is_noticed(encoded, monkeypatch, tmp_path):
