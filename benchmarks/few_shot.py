@@ -77,14 +77,14 @@ def run_cell(log, name: str, k: int, seed: int, methods: list[str], note: str) -
         if method == "setfit":
             log.run(key, lambda: {**run_setfit(train, splits.test, seed), "note": note})
         else:
-            seeded = {"seed": seed} if "seed" in get_method_class(method)().get_params() else {}
-            log.run(key, lambda: {**fit(method, train, splits.test, **seeded), "note": note})
+            accepted = get_method_class(method)().get_params()
+            cold = {"seed": seed, "cache": False}  # seeded where a method takes a seed; timed without cached features
+            log.run(key, lambda: {**fit(method, train, splits.test, **{k: v for k, v in cold.items() if k in accepted}),
+                                  "note": note})
 
 
 def warm_imports() -> None:
     """Import the encoder's code before any clock starts, as SetFit's worker does (setfit imports before timing)."""
-    from transformers import AutoModel, AutoTokenizer  # noqa: F401
-
     from tunetext.encoders import load_encoder, resolve_model_path
 
     load_encoder(resolve_model_path("minilm"))
