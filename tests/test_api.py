@@ -48,6 +48,7 @@ def test_compare_spreads_model_and_dotted_params_over_methods(monkeypatch):
     monkeypatch.setattr(compare_package, "run_comparison", lambda data, **kwargs: calls.append(kwargs) or {})
     api.compare("trec6", methods="tfidf-svm, probe", sizes="16,all", model="m/", params={"probe.C": 2})
     assert calls[0]["methods"] == ["tfidf-svm", "probe"] and calls[0]["budget"].sizes == (16, None)
+    assert calls[0]["budget"].few_label_sizes == ()  # the user's sizes, exactly, even on few-label data
     assert calls[0]["params"] == {"probe": {"C": 2, "model": "m/"}}  # tfidf-svm takes no encoder
     with pytest.raises(ConfigError, match=r"parameter 'epochs' names no method; write it as METHOD.epochs"):
         api.compare(params={"epochs": 2})

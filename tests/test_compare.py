@@ -70,6 +70,21 @@ def test_plan_collapses_sizes_that_cover_the_whole_training_set(real_slice):
     assert subsample(train, 4, seed=0).texts == small.texts and subsample(train, 4, seed=1).texts != small.texts
 
 
+def test_the_fast_budget_starts_at_8_per_class_with_contrastive_only_on_few_label_data(real_slice):
+    from tunetext.compare.plan import BUDGETS, FEW_LABELS
+
+    few = real_slice("trec6", "train", 120)  # the largest class is far below FEW_LABELS
+    many = real_slice("trec6", "train")
+    assert np.unique(few.labels, return_counts=True)[1].max() <= FEW_LABELS
+    assert np.unique(many.labels, return_counts=True)[1].max() > FEW_LABELS
+    planned = plan_cells(None, BUDGETS["fast"], few, data="x")
+    assert "contrastive" in {c.method for c in planned}
+    assert [c.size for c in planned if c.method == "contrastive" and c.seed == 0] == [8, 16, None]
+    planned = plan_cells(None, BUDGETS["fast"], many, data="x")
+    assert "contrastive" not in {c.method for c in planned}
+    assert 8 not in {c.size for c in planned} and 16 in {c.size for c in planned}
+
+
 def test_the_full_budget_plans_only_methods_that_learn_from_one_dataset(real_slice):
     from tunetext.compare.plan import BUDGETS
     from tunetext.errors import ConfigError

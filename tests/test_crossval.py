@@ -6,7 +6,7 @@ import pytest
 from tunetext.compare.crossval import (AUTO, SMALL_TEST, CrossValidation, cross_validate, estimated_seconds,
                                        labeled_pool, needs_cross_validation, parse_cv, within_auto_budget)
 from tunetext.compare.plan import Cell
-from tunetext.compare.statistics import corrected_resampled_t_test, paired_difference_interval
+from tunetext.compare.statistics import corrected_resampled_t_test, paired_test
 from tunetext.compare.verdict import cv_skipped_sentence
 from tunetext.data.dataset import DatasetSplits, LabeledTexts
 from tunetext.errors import ConfigError
@@ -35,10 +35,26 @@ def test_the_paired_difference_interval_spans_zero_only_for_a_small_gap():
     truth = rng.integers(0, 2, 400)
     a = np.where(rng.random(400) < 0.85, truth, 1 - truth)
     b = np.where(rng.random(400) < 0.83, truth, 1 - truth)
-    low, high = paired_difference_interval(truth, a, b, 2, "accuracy")
+    low, high = paired_test(truth, a, b, 2, "accuracy")["difference_95"]
     assert low < 0 < high
-    low, high = paired_difference_interval(truth, truth, b, 2, "f1_macro")
+    low, high = paired_test(truth, truth, b, 2, "f1_macro")["difference_95"]
     assert 0 < low < high
+
+
+def test_the_paired_test_is_of_the_ranking_metric_mcnemar_for_accuracy_a_bootstrap_for_macro_f1():
+    """Skewed data: `a` finds the small class, `b` never predicts it, and both get the same number of texts right.
+    McNemar (error counts) sees nothing; the macro-F1 test sees the small class."""
+    truth = np.array([1] * 40 + [0] * 360)
+    a = truth.copy()
+    a[:8] = 0  # misses 8 of 40 small-class texts ...
+    a[40:72] = 1  # ... and raises 32 false alarms: 40 errors
+    b = np.zeros_like(truth)  # all 40 small-class texts wrong: 40 errors too
+    by_accuracy = paired_test(truth, a, b, 2, "accuracy")
+    assert by_accuracy["p_value"] == 1.0 and "test" not in by_accuracy  # McNemar: 40 against 40 disagreements
+    by_f1 = paired_test(truth, a, b, 2, "f1_macro")
+    assert by_f1["test"] == "paired bootstrap of f1_macro"
+    assert by_f1["difference"] > 0.2 and by_f1["p_value"] < 0.01
+    assert 0 < by_f1["difference_95"][0] <= by_f1["difference"] <= by_f1["difference_95"][1]
 
 
 def part(n, offset=0):

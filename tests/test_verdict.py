@@ -21,9 +21,18 @@ def test_a_significant_lead_ships_fine_tuning():
     assert "**Ship finetune** if 7.0 points are worth its training and serving cost; otherwise tfidf-svm." in lines
 
 
+def test_with_one_training_size_no_sentence_about_sizes():
+    lines = text(0.60, 0.53, 0.001)
+    assert "training size" not in lines and "leads at every" not in lines
+
+
 def test_a_lead_that_is_not_significant_ships_the_cheap_method():
     assert ("**Ship tfidf-svm**: fine-tuning's 3.0-point lead is not significant at 5% (McNemar p = 0.3) and costs "
             "366× the training time.") in text(0.56, 0.53, 0.30)
+    rows = [full_row("finetune", "fine-tuned", 0.56, 366.0), full_row("tfidf-svm", "traditional", 0.53, 1.0)]
+    paired = {"p_value": 0.25, "test": "paired bootstrap of f1_macro", "n_test": 484}
+    assert ("(test split of 484 texts, paired bootstrap of f1_macro p = 0.25: not significant at 5%)"
+            in "\n".join(verdict(rows, "f1_macro", "reviews", 3, paired)))
 
 
 def test_a_lead_under_a_point_is_too_small():

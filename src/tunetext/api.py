@@ -230,7 +230,9 @@ def compare(
                 per_method.setdefault(name, {})["model"] = model
     if budget not in BUDGETS:
         raise ConfigError(f"budget={budget!r}; use one of {', '.join(BUDGETS)}.")
-    chosen = BUDGETS[budget] if sizes is None else dataclasses.replace(BUDGETS[budget], sizes=_sizes(sizes))
+    chosen = BUDGETS[budget]
+    if sizes is not None:  # the user's sizes, exactly
+        chosen = dataclasses.replace(chosen, sizes=_sizes(sizes), few_label_sizes=())
     return run_comparison(data, out=out, methods=names, budget=chosen, metric=metric, params=per_method,
                           on_cell=on_cell, encoders=encoders or None, cv=cv, **load_options)
 

@@ -181,7 +181,7 @@ def predict(
 def compare(
     data: str = typer.Option("trec6", "--data", "-d", help=DATA_HELP),
     methods: Optional[str] = typer.Option(None, help="Comma-separated method names (default: the budget's: fast runs the main ones, full every registered method)."),
-    budget: str = typer.Option("fast", help="fast: sizes 16/64/256/all per class, 3 seeds on subsamples; full: every method, sizes 8/16/32/64/256/1024/all, 5 and 3 seeds."),
+    budget: str = typer.Option("fast", help="fast: sizes 16/64/256/all per class (8 added, and contrastive, when no class has over 64 texts), 3 seeds on subsamples; full: every method, sizes 8/16/32/64/256/1024/all, 5 and 3 seeds."),
     sizes: Optional[str] = typer.Option(None, help="Override the budget's examples per class, e.g. 16,64,all."),
     metric: Optional[str] = typer.Option(None, help="accuracy or f1_macro: ranks methods and drives the verdict "
                                          "(default: f1_macro when the training labels are skewed, else accuracy)."),

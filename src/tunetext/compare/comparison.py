@@ -16,7 +16,7 @@ from tunetext.compare.plan import BUDGETS, Budget, Cell, caps_sentence, plan_cel
 from tunetext.compare.report import curve_table, cv_table, forecast_table, summary_table, write_report
 from tunetext.compare.lengths import length_table
 from tunetext.compare.runner import claim_report_dir, run_cells
-from tunetext.compare.statistics import METRICS, aggregate, bootstrap_interval, mcnemar, paired_difference_interval
+from tunetext.compare.statistics import METRICS, aggregate, bootstrap_interval, paired_test
 from tunetext.compare.verdict import FINE_TUNED, calibration_sentence, contenders, cv_skipped_sentence, verdict
 from tunetext.data import load_splits
 from tunetext.data.dataset import DatasetSplits, indicator
@@ -75,13 +75,8 @@ def run_comparison(
     else:
         true_index = np.array([classes.index(label) for label in splits.test.labels])
         intervals = {m: bootstrap_interval(true_index, np.array(r["predicted"]), len(classes)) for m, r in first_full.items()}
-
-        def test(a, b):
-            a, b = np.array(a), np.array(b)
-            interval = paired_difference_interval(true_index, a, b, len(classes), metric)
-            return {"n_test": len(true_index), "difference_95": interval} | mcnemar(true_index, a, b)
-
-        paired = _paired_test(rows, first_full, metric, test)
+        paired = _paired_test(rows, first_full, metric,
+                              lambda a, b: paired_test(true_index, np.array(a), np.array(b), len(classes), metric))
     cross_validated = cv_skipped = None
     if cv_plan and needs_cross_validation(cv_mode, paired, len(splits.test)):
         leaders = [next(c for c in cells if c.label == name and c.size is None and c.seed == 0)
@@ -153,8 +148,8 @@ def run_comparison(
 
 
 def _paired_test(rows: list[dict], first_full: dict, metric: str, test: Callable) -> dict | None:
-    """`test(predicted_a, predicted_b)` (McNemar; for multi-label, a paired bootstrap) between the best fine-tuned
-    and the best other method on the full training set."""
+    """`test(predicted_a, predicted_b)` (`statistics.paired_test`; for multi-label, a paired bootstrap) between the
+    best fine-tuned and the best other method on the full training set."""
     full = [r for r in contenders(rows) if r["size_per_class"] is None]
     ft = [r for r in full if r["family"] == FINE_TUNED]
     other = [r for r in full if r["family"] != FINE_TUNED]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tunetext.compare.statistics import bootstrap_p_value
+
 METRICS = ("f1_micro", "f1_macro", "accuracy")
 """What compare ranks multi-label data by (see `evaluation.skew.MULTILABEL_METRICS`); `accuracy` is subset accuracy."""
 
@@ -49,6 +51,5 @@ def paired_bootstrap(truth: np.ndarray, a: np.ndarray, b: np.ndarray, metric: st
     difference = _scores(truth, np.asarray(a), draws)[metric] - _scores(truth, np.asarray(b), draws)[metric]
     observed = _scores(truth, np.asarray(a), np.arange(len(truth))[None])[metric][0] - \
         _scores(truth, np.asarray(b), np.arange(len(truth))[None])[metric][0]
-    behind = np.mean(difference <= 0) if observed > 0 else np.mean(difference >= 0)
     return {"test": f"paired bootstrap of {metric}", "difference": float(observed),
-            "p_value": float(min(1.0, 2 * behind)), "resamples": resamples}
+            "p_value": bootstrap_p_value(difference, observed), "resamples": resamples}

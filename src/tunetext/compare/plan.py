@@ -32,6 +32,9 @@ class Budget:
     seeds_full: int
     every_method: bool = False
     """Run every registered method by default, not only those marked `in_fast_budget`."""
+    few_label_sizes: tuple[int, ...] = ()
+    """Sizes added when the data has few labels (no class over FEW_LABELS training texts): there the smallest
+    sizes are the user's question, and every cell is cheap because the whole split is small."""
 
     def __post_init__(self) -> None:
         if not self.sizes or any(s is not None and s < 1 for s in self.sizes):
@@ -41,12 +44,16 @@ class Budget:
 
 
 BUDGETS = {
-    "fast": Budget(sizes=(16, 64, 256, None), seeds_subsampled=3, seeds_full=1),
+    "fast": Budget(sizes=(16, 64, 256, None), seeds_subsampled=3, seeds_full=1, few_label_sizes=(8,)),
     "full": Budget(sizes=(8, 16, 32, 64, 256, 1024, None), seeds_subsampled=5, seeds_full=3, every_method=True),
 }
-"""`full` covers the few-shot range from 8 examples per class, where `contrastive` is built to lead; `fast` starts at
-16 because at 8 its fine-tuned cells cost as much as at 16 (~50 s a seed on 2 cores, min_steps) for a curve point
-that few-label users get from `--sizes 8,16,64,all`."""
+"""`full` covers the few-shot range from 8 examples per class, where `contrastive` is built to lead. `fast` starts at
+16 on larger data, because at 8 its fine-tuned cells cost as much as at 16 (~50 s a seed on 2 cores, min_steps) for
+a curve point that says little about a large set; on few-label data it starts at 8."""
+
+FEW_LABELS = 64
+"""Data whose largest class has at most this many training texts has few labels (SetFit's 8-64 per class): the
+fast budget adds its `few_label_sizes` and the methods that declare `in_fast_budget_for_few_labels`."""
 
 
 FULL_SIZE_ROWS = {"traditional": None, "pretrained": 20_000, "fine-tuned": 10_000}
@@ -109,11 +116,15 @@ def plan_cells(
     """Every cell to run on the data fingerprinted `data`, cheapest methods first so a user sees baselines within seconds.
 
     Sizes that would take the whole training split anyway collapse into 'all'; methods that don't learn
-    from labels (zero-shot, an untrained head) run once, at full size. With `encoders`, every method that
+    from labels (zero-shot, an untrained head) run once, at full size. On few-label data (`FEW_LABELS`) the
+    budget's `few_label_sizes` and the methods built for few labels join. With `encoders`, every method that
     declares a `model` hyperparameter runs once per encoder (its cells named `method@encoder`).
     """
+    counts = np.unique(class_keys(train), return_counts=True)[1]
+    few_labels = counts.max() <= FEW_LABELS
     methods = methods or [m for m in list_methods() if get_method_class(m).comparable
-                          and (budget.every_method or get_method_class(m).in_fast_budget)
+                          and (budget.every_method or get_method_class(m).in_fast_budget
+                               or (few_labels and get_method_class(m).in_fast_budget_for_few_labels))
                           and (get_method_class(m).multilabel or not train.is_multilabel)]
     single = [m for m in methods if train.is_multilabel and not get_method_class(m).multilabel]
     if single:
@@ -128,8 +139,8 @@ def plan_cells(
         raise ConfigError(f"models={','.join(encoders)}: rows are named by the encoder's last path part, and two "
                           "share one; give each encoder folder a distinct name.")
     params = params or {}
-    counts = np.unique(class_keys(train), return_counts=True)[1]
-    sizes = [s for s in budget.sizes if s is None or s < counts.max()]
+    wanted = budget.sizes + (budget.few_label_sizes if few_labels else ())
+    sizes = sorted({s for s in wanted if s is None or s < counts.max()}, key=lambda s: (s is None, s))
     if None not in sizes:
         sizes.append(None)
     cells = []

@@ -81,7 +81,8 @@ def verdict(rows: list[dict], metric: str, dataset: str, n_classes: int, paired:
             f"Fine-tuning ({ft['method']}) {direction} the best method without fine-tuning ({other['method']})"
             f"{by} on the full training set{significance}."
         )
-        lines.append(_crossover_sentence(rows, metric, others))
+        if len(_sizes(rows)) > 1:  # one size: the sentence above already says it all
+            lines.append(_crossover_sentence(rows, metric, others))
         lines.append(
             f"Cost: {ft['method']} trained in {ft['train_seconds']:.1f} s against {other['train_seconds']:.1f} s for "
             f"{other['method']} ({_times(ft, other)} the time), predicts "
@@ -233,5 +234,5 @@ def calibration_sentence(leaders: list[dict]) -> str | None:
 
 
 def _test_name(paired: dict) -> str:
-    """McNemar, or the test the paired result names (multi-label data: a paired bootstrap)."""
+    """McNemar, or the test the paired result names (a paired bootstrap of macro-F1 or of a multi-label metric)."""
     return paired.get("test", "McNemar")

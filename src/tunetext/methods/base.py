@@ -44,6 +44,9 @@ class Method(BaseEstimator):
     in_fast_budget: ClassVar[bool] = True
     """Whether `compare --budget fast` (the default) runs it; variants too costly for a 10-minute
     CPU comparison say False and still run with `--budget full` or by name in `--methods`."""
+    in_fast_budget_for_few_labels: ClassVar[bool] = False
+    """Whether the fast budget runs it on few-label data anyway (`compare.plan.FEW_LABELS`), where its full-size
+    cell is cheap: a method built for few labels whose full-size cell on large data is not."""
     comparable: ClassVar[bool] = True
     """False for a method that cannot learn from compare's one labeled dataset (multitask needs several):
     compare never plans it, and refuses it by name."""

@@ -116,8 +116,8 @@ class Contrastive(ReadsLongTexts, Method):
         Passes over the training set (a float trains part of the last one).
     min_steps
         Train at least this many optimizer steps (0: the epochs decide). Few steps are enough: at 8 examples per
-        class on four catalog sets' validation splits, 5 epochs at lr 2e-4 matched 40 steps at 5e-5 at a fifth
-        of the time (benchmarks/few_shot.py).
+        class on four catalog sets' validation splits, 4 epochs at lr 2e-4 matched 40 steps at 5e-5 (and 5
+        epochs) at under a fifth of the time (benchmarks/few_shot.py).
     batch_size
         Texts per step; every pair within a batch is a training pair, so larger batches see more pairs.
     precision
@@ -131,12 +131,13 @@ class Contrastive(ReadsLongTexts, Method):
     """
 
     family = "fine-tuned"
-    in_fast_budget = False  # built for few labels: `compare --budget full` or `--methods contrastive`
+    in_fast_budget = False  # its full-size cell on large data costs minutes: `--budget full` or `--methods contrastive`
+    in_fast_budget_for_few_labels = True
     exports_onnx = True
     search_space = {
         "lr": {"low": 1e-5, "high": 2e-4, "log": True},
         "temperature": {"low": 0.03, "high": 0.3, "log": True},
-        "epochs": {"low": 5, "high": 30},
+        "epochs": {"low": 3, "high": 30},
         "batch_size": [16, 32, 64],
         "C": {"low": 0.1, "high": 100.0, "log": True},
     }
@@ -148,7 +149,7 @@ class Contrastive(ReadsLongTexts, Method):
     warmup: float | int = 0.1
     freeze_embeddings: bool = True
     temperature: float = 0.1
-    epochs: float = 5
+    epochs: float = 4
     min_steps: int = 0
     batch_size: int = 32
     precision: str = "auto"
