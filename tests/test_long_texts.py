@@ -83,6 +83,30 @@ def test_aggregate_is_a_token_weighted_mean_or_a_max():
     np.testing.assert_array_equal(single.aggregate(values[:2], "max"), values[:2])  # one window each: unchanged
 
 
+def test_early_stopping_scores_validation_texts_not_their_windows():
+    """Text 0 has three windows, two voting class 1 weakly and one class 0 strongly: pooled, the text is class 0
+    (its label), though most of its windows are wrong. Windows would score 2/4; texts score 2/2."""
+    import contextlib
+
+    import torch
+
+    from tunetext.training.loop import Encoded, evaluate
+
+    votes = {1: [0.0, 0.2], 2: [0.0, 0.2], 3: [2.0, 0.0], 4: [0.0, 1.0]}  # first token id -> logits
+
+    class FirstTokenVotes(torch.nn.Module):
+        def forward(self, input_ids, attention_mask):
+            return torch.tensor([votes[int(i)] for i in input_ids[:, 0]])
+
+    texts = Windows(ids=[[1], [2], [3], [4]], doc=np.array([0, 0, 0, 1]), tokens=np.array([1, 1, 1, 1]), n_docs=2)
+    labels = texts.labels(np.array([0, 1]))
+    common = dict(batch_size=8, pad_id=0, loss_fn=torch.nn.functional.cross_entropy,
+                  autocast=contextlib.nullcontext, device="cpu")
+    assert evaluate(FirstTokenVotes(), Encoded(texts.ids, labels), **common)["accuracy"] == 0.5
+    assert evaluate(FirstTokenVotes(), Encoded(texts.ids, labels, texts), **common)["accuracy"] == 1.0
+    assert evaluate(FirstTokenVotes(), Encoded(texts.ids, labels, texts, "max"), **common)["accuracy"] == 1.0
+
+
 def test_auto_reads_long_texts_only_when_many_are_longer():
     assert encoders.resolve_long_texts("auto", [10] * 95 + [300] * 5, 128)["strategy"] == "truncate"
     record = encoders.resolve_long_texts("auto", [10] * 80 + [300] * 20, 128)

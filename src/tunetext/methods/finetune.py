@@ -309,8 +309,8 @@ class FineTune(ReadsLongTexts, Method):
         if self.dropout is not None:
             set_dropout(self.model_.encoder, self.dropout)
         label_ids = {label: i for i, label in enumerate(self.classes_)}
-        # Each window trains with its text's label (multi-label: its label set); early stopping watches the
-        # validation windows too.
+        # Each window trains with its text's label (multi-label: its label set); early stopping scores the
+        # validation texts, their windows' logits pooled as at prediction.
         cut, self.max_length_, self.long_texts_ = training_windows(self.tokenizer_, texts, self.max_length,
                                                                    self.long_texts)
         data = Encoded(cut.ids, cut.labels(self._targets(labels)))
@@ -323,7 +323,7 @@ class FineTune(ReadsLongTexts, Method):
             val_targets = self._targets(indicator(validation.labels, self.classes_) if self.multilabel_
                                         else validation.labels)
             val_cut = windows(self.tokenizer_, validation.texts, self.max_length_, self.long_text_strategy)
-            val = Encoded(val_cut.ids, val_cut.labels(val_targets))
+            val = Encoded(val_cut.ids, val_cut.labels(val_targets), val_cut, self.chunk_aggregation)
 
         weighting = _positive_weights if self.multilabel_ else _class_weights
         weight = weighting(self.class_weight, data.labels, list(self.classes_))

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, f1_score
 
-from tunetext.encoders import batched_inference, pad_batch
+from tunetext.encoders import Windows, batched_inference, pad_batch
 from tunetext.errors import ConfigError
 from tunetext.training.batching import length_grouped_batches
 from tunetext.training.checkpoint import TrainState, load_checkpoint, save_checkpoint, set_rng_state
@@ -60,6 +60,10 @@ class Encoded:
 
     ids: list[list[int]]
     labels: np.ndarray
+    texts: Windows | None = None
+    """Validation windows of long texts: which text each window came from, so that early stopping scores texts
+    (their windows' logits pooled by `aggregation`, as prediction does), not windows."""
+    aggregation: str = "mean"
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -231,13 +235,18 @@ def label_tensor(labels: np.ndarray) -> torch.Tensor:
 
 def evaluate(model, data: Encoded, *, batch_size: int, pad_id: int, loss_fn: LossFn, autocast, device) -> dict:
     """Accuracy, macro-F1 and loss on `data` (the same loss as training, class weights included); for multi-label
-    data, subset accuracy and macro-F1 over labels, each label predicted where its logit is positive (p ≥ 0.5)."""
+    data, subset accuracy and macro-F1 over labels, each label predicted where its logit is positive (p ≥ 0.5).
+    Windows of long texts are scored per text (`Encoded.texts`)."""
     logits = predict_logits(model, data.ids, batch_size=batch_size, pad_id=pad_id, autocast=autocast, device=device)
-    predicted = logits.argmax(axis=1) if data.labels.ndim == 1 else (logits > 0).astype(np.uint8)
-    loss = loss_fn(torch.from_numpy(logits), label_tensor(data.labels)).item()
+    labels = data.labels
+    if data.texts is not None:
+        logits = data.texts.aggregate(logits, data.aggregation)
+        labels = labels[np.unique(data.texts.doc, return_index=True)[1]]  # a text's label is on each of its windows
+    predicted = logits.argmax(axis=1) if labels.ndim == 1 else (logits > 0).astype(np.uint8)
+    loss = loss_fn(torch.from_numpy(logits), label_tensor(labels)).item()
     return {
-        "accuracy": float(accuracy_score(data.labels, predicted)),
-        "f1_macro": float(f1_score(data.labels, predicted, average="macro", zero_division=0)),
+        "accuracy": float(accuracy_score(labels, predicted)),
+        "f1_macro": float(f1_score(labels, predicted, average="macro", zero_division=0)),
         "loss": float(loss),
     }
 
