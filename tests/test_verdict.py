@@ -93,6 +93,22 @@ def test_a_cross_validated_tie_keeps_the_cheap_method_and_says_which_evidence():
             "p = 0.09) and costs 366× the training time. (evidence: 5-fold cross-validation)") in lines
 
 
+def test_a_test_split_that_separated_the_leaders_is_not_overruled_by_few_folds_pointing_the_same_way():
+    """rt-snippets, measured: the test split gave finetune +6.4 points over probe (interval +2.7 to +10.3, McNemar
+    p = 0.003); 3 forced folds gave +5.4 (-2.0 to +12.9, p = 0.088). The folds must not turn that into 'ship probe'."""
+    rows = [full_row("finetune", "fine-tuned", 0.791, 355.0), full_row("probe", "pretrained", 0.727, 1.0)]
+    paired = {"p_value": 0.00265, "n_test": 487, "difference_95": (0.027, 0.103)}
+    cv = cv_result(0.799, 0.744, -0.020, 0.129, 0.0878, second="probe") | {"plan": "3-fold", "folds": 3}
+    cv["difference"]["df"] = 2
+    lines = "\n".join(verdict(rows, "f1_macro", "rt-snippets", 2, paired, cv))
+    assert ("**Ship finetune** if 6.4 points are worth its training and serving cost; otherwise probe. (evidence: "
+            "the test split, which separated them; 3-fold cross-validation points the same way)") in lines
+    assert "3 fold results leave the t-test 2 degrees of freedom and little power; --cv 5x2 gives it more." in lines
+    opposite = cv_result(0.744, 0.799, -0.129, 0.020, 0.0878, second="probe") | {"plan": "3-fold", "folds": 3}
+    lines = "\n".join(verdict(rows, "f1_macro", "rt-snippets", 2, paired, opposite))
+    assert "trails it by 5.5 points" in lines and "(evidence: 3-fold cross-validation)" in lines
+
+
 def test_cross_validation_of_another_pair_leaves_the_recommendation_on_the_test_split():
     lines = with_cv(cv_result(0.84, 0.81, 0.01, 0.05, 0.01, second="nbsvm"))
     assert "Cross-validated (5-fold" in lines

@@ -20,7 +20,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from tunetext.compare.plan import Cell
 from tunetext.compare.runner import run_cells
-from tunetext.compare.statistics import corrected_resampled_t_test
+from tunetext.compare.statistics import corrected_resampled_t_test, separates
 from tunetext.data.dataset import DatasetSplits, LabeledTexts
 from tunetext.errors import ConfigError
 
@@ -73,8 +73,7 @@ def needs_cross_validation(mode: str, paired: dict | None, n_test: int) -> bool:
         return False
     if mode == "always":
         return True
-    low, high = paired["difference_95"]
-    return low <= 0 <= high and n_test < SMALL_TEST
+    return not separates(paired) and n_test < SMALL_TEST
 
 
 def estimated_seconds(leader_seconds: list[float], plan: CrossValidation, n_pool: int, n_train: int) -> float:

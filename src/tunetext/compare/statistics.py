@@ -79,6 +79,14 @@ def paired_test(
                      "p_value": bootstrap_p_value(difference, observed), "resamples": resamples}
 
 
+def separates(paired: dict | None) -> bool:
+    """Whether a paired result's 95% interval of the difference excludes zero: the test split told the two apart."""
+    if paired is None or "difference_95" not in paired:
+        return False
+    low, high = paired["difference_95"]
+    return not low <= 0 <= high
+
+
 def bootstrap_p_value(resampled_differences: np.ndarray, observed: float) -> float:
     """Two-sided paired-bootstrap p: twice the share of resamples on which the observed leader does not lead."""
     behind = np.mean(resampled_differences <= 0) if observed > 0 else np.mean(resampled_differences >= 0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tunetext.compare.statistics import separates
+
 FINE_TUNED = "fine-tuned"
 
 
@@ -124,18 +126,38 @@ def cv_sentence(cv: dict, metric: str) -> str:
             f"{cv['second']} {second['mean']:.3f} ± {second['std']:.3f} over folds; difference "
             f"{_points(d['mean'], 0):+.1f} points (95% interval {_points(d['low'], 0):+.1f} to "
             f"{_points(d['high'], 0):+.1f}, corrected resampled t-test p = {d['p_value']:.3g}: {verdict}). "
-            f"It cost {cv['extra_runs']} extra training runs, {cv['extra_train_seconds'] / 60:.1f} min of training.")
+            f"It cost {cv['extra_runs']} extra training runs, {cv['extra_train_seconds'] / 60:.1f} min of training."
+            + _power_note(cv))
+
+
+def _power_note(cv: dict) -> str:
+    """A nudge toward more folds when the t-test has almost no degrees of freedom to work with."""
+    df = cv["difference"].get("df", cv["folds"] * cv["repeats"] - 1)
+    if df >= 4:
+        return ""
+    return (f" {cv['folds'] * cv['repeats']} fold results leave the t-test {df} degrees of freedom and little power; "
+            "--cv 5x2 gives it more.")
 
 
 def _evidence(ft: dict, other: dict, metric: str, paired: dict | None, cv: dict | None) -> dict:
-    """The gap and significance the recommendation rests on: cross-validation when it compared these two methods,
-    else the test split."""
-    if cv and {cv["first"], cv["second"]} == {ft["method"], other["method"]}:
-        sign = 1 if cv["first"] == ft["method"] else -1
-        return {"gap": sign * _points(cv["difference"]["mean"], 0), "p_value": cv["difference"]["p_value"],
-                "test": "corrected resampled t-test", "source": f"{cv['plan']} cross-validation"}
-    return {"gap": _points(ft[metric], other[metric]), "p_value": None if paired is None else paired["p_value"],
-            "test": None if paired is None else _test_name(paired), "source": "the test split"}
+    """The gap and significance the recommendation rests on.
+
+    Cross-validation is for leaders the test split cannot separate, and then it decides. When the test split did
+    separate them (folds asked for with `--cv K`), the split stays the evidence and the folds are a check beside
+    it, unless they point the other way: a t-test over a few folds has far less power (3 folds: 2 degrees of
+    freedom) than a held-out split that already decided, and should not overrule it in the same direction.
+    """
+    test_split = {"gap": _points(ft[metric], other[metric]), "p_value": None if paired is None else paired["p_value"],
+                  "test": None if paired is None else _test_name(paired), "source": "the test split"}
+    if not cv or {cv["first"], cv["second"]} != {ft["method"], other["method"]}:
+        return test_split
+    sign = 1 if cv["first"] == ft["method"] else -1
+    folds = {"gap": sign * _points(cv["difference"]["mean"], 0), "p_value": cv["difference"]["p_value"],
+             "test": "corrected resampled t-test", "source": f"{cv['plan']} cross-validation"}
+    if separates(paired) and _direction(folds["gap"]) == _direction(test_split["gap"]):
+        return test_split | {"source": f"the test split, which separated them; {cv['plan']} cross-validation "
+                                       "points the same way"}
+    return folds
 
 
 def _crossover_sentence(rows: list[dict], metric: str, others: set[str]) -> str:
