@@ -1,5 +1,6 @@
 """ONNX export: plumbing on a tiny random BERT (fast); int8 parity on a real fine-tuned model (slow)."""
 
+import json
 import sys
 
 import numpy as np
@@ -55,6 +56,22 @@ def test_int8_quantises_all_but_the_first_layers(tiny_bert_path, tmp_path, monke
     weights = {w.name for w in graph.initializer}
     float_layers = {n.name.split("/")[4] for n in graph.node if n.op_type == "MatMul" and n.input[1] in weights}
     assert any(n.op_type == "MatMulInteger" for n in graph.node) and float_layers == {"layer.0"}
+    assert json.loads((tmp_path / "m" / "onnx" / "export.json").read_text())["files"]["model.int8.onnx"]["fp32"] == \
+        "the first 1 encoder layers"
+
+
+def test_int8_falls_back_to_a_careful_rule_and_then_to_fp32_when_labels_disagree(tiny_bert_path, tmp_path, monkeypatch):
+    """MPNet's int8 export kept 22% of trec6 labels under the first rule: the export must notice, not ship it."""
+    from tunetext.export import onnx as exporter
+
+    texts, labels = varied_texts(16), ["a", "b"] * 8
+    make_method("finetune", model=tiny_bert_path, epochs=1, batch_size=8, precision="fp32").fit(texts, labels).save(tmp_path / "m")
+    monkeypatch.setattr(exporter, "MIN_INT8_AGREEMENT", 1.01)  # no rule can reach it
+    meta = export_onnx(tmp_path / "m", quantize="int8")
+    int8 = meta["files"]["model.int8.onnx"]
+    assert int8["fp32"] == "every MatMul fed by a LayerNorm" and int8["parity"]["texts"] == 16
+    assert meta["model"] == "model.onnx"  # the default stays fp32
+    assert OnnxClassifier.load(tmp_path / "m").predict_proba(texts).shape == (16, 2)
 
 
 @pytest.mark.parametrize("n", [1, 3, 70])
