@@ -185,7 +185,9 @@ def test_cross_validated_leaders_and_forecasts_reach_the_report(splits, tmp_path
     low, high = summary["paired_test"]["difference_95"]
     assert low <= full["finetune"] - full["tfidf-svm"] <= high and low < high
     text = "\n".join(summary["verdict"])
-    assert "Cross-validated (2-fold, 240 labeled texts" in text and "(evidence: 2-fold cross-validation)" in text
+    assert "Cross-validated (2-fold, 240 labeled texts" in text
+    # the tiny model trails clearly: a split that separated the leaders stays the evidence, the folds agreeing
+    assert not low <= 0 <= high and "(evidence: the test split, which separated them; 2-fold cross-validation" in text
     assert {f["method"] for f in summary["forecast"]} == {"tfidf-svm", "finetune"}
     md = (tmp_path / "report.md").read_text()
     assert "## Cross-validation of the leaders" in md and "## Learning-curve forecast" in md
