@@ -67,7 +67,7 @@ def cv_result(ft_mean, other_mean, low, high, p_value, first="finetune", second=
     return {"first": first, "second": second, "plan": "5-fold", "folds": 5, "repeats": 1, "n_pool": 4866,
             "data": "train, validation and test splits pooled (the test split was carved by tunetext)",
             "scores": {first: {"mean": ft_mean, "std": 0.01}, second: {"mean": other_mean, "std": 0.012}},
-            "difference": {"mean": ft_mean - other_mean, "low": low, "high": high, "p_value": p_value},
+            "difference": {"mean": ft_mean - other_mean, "low": low, "high": high, "p_value": p_value, "df": 4},
             "extra_runs": 10, "extra_train_seconds": 1260.0}
 
 

@@ -132,7 +132,7 @@ def cv_sentence(cv: dict, metric: str) -> str:
 
 def _power_note(cv: dict) -> str:
     """A nudge toward more folds when the t-test has almost no degrees of freedom to work with."""
-    df = cv["difference"].get("df", cv["folds"] * cv["repeats"] - 1)
+    df = cv["difference"]["df"]
     if df >= 4:
         return ""
     return (f" {cv['folds'] * cv['repeats']} fold results leave the t-test {df} degrees of freedom and little power; "
