@@ -290,7 +290,7 @@ def choose_max_length(token_lengths: Sequence[int], quantile: float = 0.99, cap:
     if not len(token_lengths):
         return 8
     length = int(np.ceil(np.quantile(np.asarray(token_lengths), quantile)))
-    return int(min(cap, max(8, -(-length // 8) * 8)))
+    return int(min(cap, max(8, padded_width(length, 8))))
 
 
 def training_windows(tokenizer, texts: Sequence[Text], max_length: int | None,
@@ -313,10 +313,17 @@ def training_windows(tokenizer, texts: Sequence[Text], max_length: int | None,
     return windows(tokenizer, texts, max_length, record["strategy"], content=content), max_length, record
 
 
-def pad_batch(ids: Sequence[Sequence[int]], pad_id: int, multiple_of: int = 8) -> dict[str, torch.Tensor]:
+PAD_MULTIPLE = 8
+"""Batches are padded to a multiple of this many tokens (the widths fast matrix kernels tile by)."""
+
+
+def padded_width(length: int, multiple_of: int = PAD_MULTIPLE) -> int:
+    return -(-length // multiple_of) * multiple_of
+
+
+def pad_batch(ids: Sequence[Sequence[int]], pad_id: int, multiple_of: int = PAD_MULTIPLE) -> dict[str, torch.Tensor]:
     """Pad a batch to its own longest sequence (rounded up to `multiple_of`), never to a fixed length."""
-    longest = max(len(seq) for seq in ids)
-    width = -(-longest // multiple_of) * multiple_of
+    width = padded_width(max(len(seq) for seq in ids), multiple_of)
     input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
     attention_mask = torch.zeros((len(ids), width), dtype=torch.long)
     for row, seq in enumerate(ids):
@@ -326,10 +333,17 @@ def pad_batch(ids: Sequence[Sequence[int]], pad_id: int, multiple_of: int = 8) -
 
 
 def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> Iterator[np.ndarray]:
-    """Index batches of similar length (longest first), so inference pads as little as possible."""
+    """Index batches of texts that pad to the same width (longest first), at most `batch_size` each.
+
+    Splitting where the padded width changes, rather than every `batch_size` texts, stops a batch's few long
+    texts from padding its many short ones: on trec6 and rt-snippets that padding was 10-16% of the work.
+    """
     order = np.argsort(-np.asarray(lengths), kind="stable")
-    for start in range(0, len(order), batch_size):
-        yield order[start : start + batch_size]
+    widths = np.array([padded_width(int(lengths[i])) for i in order])
+    edges = np.flatnonzero(np.diff(widths)) + 1
+    for group in np.split(order, edges):
+        for start in range(0, len(group), batch_size):
+            yield group[start : start + batch_size]
 
 
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
