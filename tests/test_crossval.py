@@ -55,6 +55,8 @@ def test_the_paired_test_is_of_the_ranking_metric_mcnemar_for_accuracy_a_bootstr
     assert by_f1["test"] == "paired bootstrap of f1_macro"
     assert by_f1["difference"] > 0.2 and by_f1["p_value"] < 0.01
     assert 0 < by_f1["difference_95"][0] <= by_f1["difference"] <= by_f1["difference_95"][1]
+    # every resample favours `a`: p is the smallest 1,000 resamples can show, not 0 (never "p = 0")
+    assert by_f1["p_value"] == 2 / 1001
 
 
 def part(n, offset=0):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tunetext.compare.statistics import bootstrap_p_value
+from tunetext.compare import statistics
 
 METRICS = ("f1_micro", "f1_macro", "accuracy")
 """What compare ranks multi-label data by (see `evaluation.skew.MULTILABEL_METRICS`); `accuracy` is subset accuracy."""
@@ -44,12 +44,12 @@ def bootstrap_interval(truth: np.ndarray, predicted: np.ndarray, *, resamples: i
 
 def paired_bootstrap(truth: np.ndarray, a: np.ndarray, b: np.ndarray, metric: str, *, resamples: int = 1000,
                      seed: int = 0) -> dict:
-    """Two-sided paired bootstrap test of `metric`: both methods scored on the same resamples of the test texts;
-    p is twice the share of resamples on which the observed leader does not lead (at most 1)."""
-    draws = _draws(len(truth), resamples, seed)
+    """Two-sided paired bootstrap test of `metric` (`statistics.paired_bootstrap`), on label sets."""
     truth = np.asarray(truth)
-    difference = _scores(truth, np.asarray(a), draws)[metric] - _scores(truth, np.asarray(b), draws)[metric]
-    observed = _scores(truth, np.asarray(a), np.arange(len(truth))[None])[metric][0] - \
-        _scores(truth, np.asarray(b), np.arange(len(truth))[None])[metric][0]
-    return {"test": f"paired bootstrap of {metric}", "difference": float(observed),
-            "p_value": bootstrap_p_value(difference, observed), "resamples": resamples}
+
+    def score(predicted: np.ndarray, draws: np.ndarray) -> np.ndarray:
+        return _scores(truth, np.asarray(predicted), draws)[metric]
+
+    result = statistics.paired_bootstrap(score, a, b, len(truth), metric, resamples=resamples, seed=seed)
+    del result["difference_95"]  # compare cross-validates on a spanning interval; multi-label data has no folds yet
+    return result

@@ -7,6 +7,7 @@ Bootstrap and McNemar work from each cell's per-example predictions, so no model
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Callable
 
 import numpy as np
 from scipy.stats import binomtest
@@ -66,17 +67,26 @@ def paired_test(
     mean over texts, so McNemar would test the wrong quantity: a lead won on the small class can come with no more
     texts right. There the p-value is the paired bootstrap's, from the interval's own resamples.
     """
-    draws = np.random.default_rng(seed).integers(0, len(true_index), size=(resamples, len(true_index)))
-    t = true_index[draws]
-    difference = _resampled_scores(t, a[draws], n_classes)[metric] - _resampled_scores(t, b[draws], n_classes)[metric]
-    result = {"n_test": len(true_index), "difference_95": tuple(np.percentile(difference, [2.5, 97.5]).tolist())}
-    if metric == "accuracy":
-        return result | mcnemar(true_index, a, b)
-    whole = np.arange(len(true_index))[None]
-    observed = float(_resampled_scores(true_index[whole], a[whole], n_classes)[metric][0]
-                     - _resampled_scores(true_index[whole], b[whole], n_classes)[metric][0])
-    return result | {"test": f"paired bootstrap of {metric}", "difference": observed,
-                     "p_value": bootstrap_p_value(difference, observed), "resamples": resamples}
+    def score(predicted: np.ndarray, draws: np.ndarray) -> np.ndarray:
+        return _resampled_scores(true_index[draws], predicted[draws], n_classes)[metric]
+
+    bootstrap = paired_bootstrap(score, a, b, len(true_index), metric, resamples=resamples, seed=seed)
+    result = {"n_test": len(true_index), "difference_95": bootstrap.pop("difference_95")}
+    return result | (mcnemar(true_index, a, b) if metric == "accuracy" else bootstrap)
+
+
+def paired_bootstrap(score: Callable[[np.ndarray, np.ndarray], np.ndarray], a: np.ndarray, b: np.ndarray, n: int,
+                     metric: str, *, resamples: int = 1000, seed: int = 0) -> dict:
+    """Paired bootstrap of `metric` for predictions `a` and `b` of the same `n` test texts: both scored on the
+    same resamples (`score(predicted, draws)`: the metric on each row of text indices), giving the 95% interval
+    of the difference and its two-sided p-value."""
+    draws = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+    difference = score(a, draws) - score(b, draws)
+    whole = np.arange(n)[None]
+    observed = float(score(a, whole)[0] - score(b, whole)[0])
+    return {"difference_95": tuple(np.percentile(difference, [2.5, 97.5]).tolist()),
+            "test": f"paired bootstrap of {metric}", "difference": observed,
+            "p_value": bootstrap_p_value(difference, observed), "resamples": resamples}
 
 
 def separates(paired: dict | None) -> bool:
@@ -88,9 +98,11 @@ def separates(paired: dict | None) -> bool:
 
 
 def bootstrap_p_value(resampled_differences: np.ndarray, observed: float) -> float:
-    """Two-sided paired-bootstrap p: twice the share of resamples on which the observed leader does not lead."""
-    behind = np.mean(resampled_differences <= 0) if observed > 0 else np.mean(resampled_differences >= 0)
-    return float(min(1.0, 2 * behind))
+    """Two-sided paired-bootstrap p: twice the share of resamples on which the observed leader does not lead,
+    counting the observed sample among them ((1 + k) / (1 + B), Davison & Hinkley 1997), so it is never 0:
+    B resamples cannot show a p below 1 / (1 + B)."""
+    behind = np.sum(resampled_differences <= 0) if observed > 0 else np.sum(resampled_differences >= 0)
+    return float(min(1.0, 2 * (1 + behind) / (1 + len(resampled_differences))))
 
 
 def corrected_resampled_t_test(differences: np.ndarray, test_to_train: float) -> dict:
