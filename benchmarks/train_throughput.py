@@ -3,6 +3,7 @@
     python benchmarks/train_throughput.py            # trec6 + election-tweets, 2,000 examples, 2 epochs
     python benchmarks/train_throughput.py --quick    # 256 examples, 1 epoch: a smoke run
     python benchmarks/train_throughput.py --limit 1000 --epochs 1 --datasets trec6 --out results.json
+    python benchmarks/train_throughput.py --model mpnet-base --arms tunetext --limit 500 --epochs 1 --datasets trec6
 
 Arms, each in its own child process so its peak RSS is its own (read with `os.wait4`):
   recipe    `transformers.Trainer`, fp32, `padding="max_length"` at 128 tokens, batch 32, lr 5e-5
@@ -12,7 +13,8 @@ Timing: the recipe's is `Trainer.train` (its model is loaded and its data tokeni
 Both train for the same epochs on the same examples; test accuracy is on the dataset's whole test split.
 Useful FLOP/s counts only real (non-padding) tokens: 6 · non-embedding parameters · real tokens / second.
 The ceiling it is a fraction of: this CPU's own matmul TFLOP/s (fp32, and bf16 where the CPU has it), at the
-model's shapes (a batch of 32 × 32 tokens through MiniLM-L6's 384 → 1536 feed-forward layer) and at 2048³,
+encoders' shapes (a batch of 32 × 32 tokens through MiniLM-L6's 384 → 1536 and MPNet-base's 768 → 3072
+feed-forward layers) and at 2048³,
 measured in the same run (`--arms none`: the ceiling alone).
 """
 
@@ -31,14 +33,14 @@ import numpy as np
 ARMS = ("recipe", "tunetext")
 
 
-def run_recipe(train, test, epochs: int) -> dict:
+def run_recipe(train, test, epochs: int, model_name: str) -> dict:
     """The seeds' recipe, as written there: Trainer, fp32, every text padded to 128 tokens, batch 32."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, Trainer, TrainingArguments
 
     from tunetext.encoders import resolve_model_path
 
-    path = resolve_model_path()
+    path = resolve_model_path(model_name)
     classes = sorted(set(train.labels))
     tokenizer = AutoTokenizer.from_pretrained(path)
     model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=len(classes))
@@ -74,7 +76,7 @@ def run_recipe(train, test, epochs: int) -> dict:
     }
 
 
-def run_tunetext(train, test, epochs: int) -> dict:
+def run_tunetext(train, test, epochs: int, model_name: str) -> dict:
     from accelerate import Accelerator  # noqa: F401
     from transformers import AutoConfig, AutoModelForSequenceClassification
 
@@ -83,8 +85,8 @@ def run_tunetext(train, test, epochs: int) -> dict:
 
     # Imports are a once-per-process cost that the recipe pays before its timer starts: pay them here too
     # (building a model from its config imports the architecture's modules). Model loading stays timed.
-    AutoModelForSequenceClassification.from_config(AutoConfig.from_pretrained(resolve_model_path()))
-    method = make_method("finetune", epochs=epochs, min_steps=0).fit(train.texts, train.labels)
+    AutoModelForSequenceClassification.from_config(AutoConfig.from_pretrained(resolve_model_path(model_name)))
+    method = make_method("finetune", model=model_name, epochs=epochs, min_steps=0).fit(train.texts, train.labels)
     accuracy = float(np.mean(method.predict(test.texts) == np.array(test.labels, dtype=object)))
     lengths = [len(ids) for ids in tokenize(method.tokenizer_, train.texts, method.max_length_)]
     return {
@@ -96,7 +98,8 @@ def run_tunetext(train, test, epochs: int) -> dict:
     }
 
 
-MATMUL_SHAPES = {"model (1024×384 @ 384×1536)": (1024, 384, 1536), "large (2048³)": (2048, 2048, 2048)}
+MATMUL_SHAPES = {"MiniLM (1024×384 @ 384×1536)": (1024, 384, 1536), "MPNet (1024×768 @ 768×3072)": (1024, 768, 3072),
+                 "large (2048³)": (2048, 2048, 2048)}
 
 
 def matmul_ceiling(seconds: float = 1.0) -> dict:
@@ -123,24 +126,25 @@ def _non_embedding_params(model) -> int:
     return sum(p.numel() for name, p in model.named_parameters() if "embeddings." not in name)
 
 
-def child(arm: str, dataset: str, limit: int | None, epochs: int, result_path: str) -> None:
+def child(arm: str, dataset: str, limit: int | None, epochs: int, model: str, result_path: str) -> None:
     from tunetext.data import load_splits
 
     splits = load_splits(dataset)
     train = splits.train if limit is None else splits.train.subset(range(min(limit, len(splits.train))))
-    result = {"recipe": run_recipe, "tunetext": run_tunetext}[arm](train, splits.test, epochs)
-    result.update(arm=arm, dataset=dataset, examples=len(train), epochs=epochs,
+    result = {"recipe": run_recipe, "tunetext": run_tunetext}[arm](train, splits.test, epochs, model)
+    result.update(arm=arm, dataset=dataset, model=model, examples=len(train), epochs=epochs,
                   samples_per_s=len(train) * epochs / result["train_seconds"])
     result["useful_tflops"] = 6 * result["non_embedding_params"] * result["real_tokens"] / result["train_seconds"] / 1e12
     with open(result_path, "w") as f:
         json.dump(result, f)
 
 
-def measure(arm: str, dataset: str, limit: int | None, epochs: int) -> dict:
+def measure(arm: str, dataset: str, limit: int | None, epochs: int, model: str) -> dict:
     """Run one arm in a fresh child process; add its peak RSS (this child's own, from wait4)."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         result_path = f.name
-    command = [sys.executable, __file__, "--arm", arm, "--datasets", dataset, "--epochs", str(epochs), "--result", result_path]
+    command = [sys.executable, __file__, "--arm", arm, "--datasets", dataset, "--epochs", str(epochs), "--model", model,
+               "--result", result_path]
     if limit is not None:
         command += ["--limit", str(limit)]
     started = time.perf_counter()
@@ -160,7 +164,7 @@ def report(results: list[dict], ceiling: dict) -> dict:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="Training throughput: HF Trainer recipe vs tunetext finetune")
+    table = Table(title="Training throughput: HF Trainer recipe vs tunetext finetune, " + ", ".join(sorted({r["model"] for r in results})))
     best_fp32 = max(v for k, v in ceiling.items() if k.startswith("fp32"))
     for column in ("dataset", "arm", "examples×epochs", "max len", "samples/s", "peak RSS MB", "useful TFLOP/s",
                    "of fp32 ceiling", "test acc"):
@@ -195,6 +199,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=2000, help="training examples per dataset (0: all)")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="256 examples, 1 epoch")
+    parser.add_argument("--model", default="minilm-l6", help="catalog encoder or local model folder, for both arms")
     parser.add_argument("--arms", default=",".join(ARMS), help="comma-separated, or 'none' for the matmul ceiling alone")
     parser.add_argument("--out", help="also write the JSON report here")
     parser.add_argument("--arm", choices=ARMS, help=argparse.SUPPRESS)  # child mode
@@ -204,10 +209,10 @@ def main() -> None:
     if args.quick:
         limit, args.epochs = 256, 1
     if args.arm:
-        return child(args.arm, args.datasets, limit, args.epochs, args.result)
+        return child(args.arm, args.datasets, limit, args.epochs, args.model, args.result)
 
     arms = [] if args.arms == "none" else args.arms.split(",")
-    results = [measure(arm, dataset, limit, args.epochs) for dataset in args.datasets.split(",") for arm in arms]
+    results = [measure(arm, dataset, limit, args.epochs, args.model) for dataset in args.datasets.split(",") for arm in arms]
     output = json.dumps(report(results, matmul_ceiling()), indent=2)
     print(output)
     if args.out:
