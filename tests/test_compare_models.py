@@ -36,7 +36,8 @@ def test_each_encoder_method_runs_once_per_encoder_and_the_report_weighs_size(
     assert "## Model size (full training set)" in md and f"| probe | {mpnet} |" in md
     assert f"| probe@{bert} |" in md and "(model_size.png)" in md
     assert (tmp_path / "model_size.png").read_bytes()[:4] == b"\x89PNG"
-    assert sum("larger encoder" in line for line in summary["verdict"]) == 1
+    [size_line] = [line for line in summary["verdict"] if "larger encoder" in line]
+    assert "on the test split)" in size_line  # the two encoders' best rows, tested on the same test texts
 
 
 def test_a_single_encoder_keeps_todays_cells_and_report(splits, tmp_path, tiny_bert_path, feature_cache):
@@ -104,6 +105,23 @@ def test_verdict_keeps_the_small_encoder_for_a_small_noisy_or_negative_gain(accu
     sentence = size_sentence(points, "accuracy")
     assert sentence.startswith("**The larger encoder is not worth its cost here**") and sentence.endswith("Keep minilm-l6.")
     assert f"{100 * (accuracy - 0.9):+.1f} points" in sentence
+
+
+def test_one_seed_has_no_spread_so_the_gain_must_also_be_significant_on_the_test_split():
+    points = SMALL + [_point("finetune", "mpnet-base", 109_486_464, 0.930, 480.0, 80.0)]
+    asked = []
+
+    def level(a, b):
+        asked.append((a, b))
+        return {"p_value": 0.2}
+
+    sentence = size_sentence(points, "accuracy", level)
+    assert asked == [("finetune@mpnet-base", "finetune@minilm-l6")]  # the large encoder's best against the small's
+    assert sentence.startswith("**The larger encoder is not worth its cost here**")
+    assert "+3.0 points (McNemar p = 0.2 on the test split)" in sentence and sentence.endswith("Keep minilm-l6.")
+    clear = size_sentence(points, "accuracy", lambda a, b: {"test": "paired bootstrap of accuracy", "p_value": 0.004})
+    assert clear.startswith("**The larger encoder is worth its cost here**")
+    assert "(paired bootstrap of accuracy p = 0.004 on the test split)" in clear
 
 
 def test_no_size_sentence_with_one_encoder():

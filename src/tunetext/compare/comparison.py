@@ -70,13 +70,21 @@ def run_comparison(
     if splits.train.is_multilabel:  # texts resampled, and both methods scored on the same resamples
         truth = indicator(splits.test.labels, classes)
         intervals = {m: label_sets.bootstrap_interval(truth, np.array(r["predicted"])) for m, r in first_full.items()}
-        paired = _paired_test(rows, first_full, metric,
-                              lambda a, b: label_sets.paired_bootstrap(truth, np.array(a), np.array(b), metric))
+
+        def test(a: list, b: list) -> dict:
+            return label_sets.paired_bootstrap(truth, np.array(a), np.array(b), metric)
     else:
         true_index = np.array([classes.index(label) for label in splits.test.labels])
         intervals = {m: bootstrap_interval(true_index, np.array(r["predicted"]), len(classes)) for m, r in first_full.items()}
-        paired = _paired_test(rows, first_full, metric,
-                              lambda a, b: paired_test(true_index, np.array(a), np.array(b), len(classes), metric))
+
+        def test(a: list, b: list) -> dict:
+            return paired_test(true_index, np.array(a), np.array(b), len(classes), metric)
+
+    def rows_test(a: str, b: str) -> dict:
+        """The paired test of two full-size rows, by name."""
+        return test(first_full[a]["predicted"], first_full[b]["predicted"])
+
+    paired = _paired_test(rows, metric, rows_test)
     cross_validated = cv_skipped = None
     if cv_plan and needs_cross_validation(cv_mode, paired, len(splits.test)):
         leaders = [next(c for c in cells if c.label == name and c.size is None and c.seed == 0)
@@ -98,7 +106,7 @@ def run_comparison(
     leaders = _leaders(rows, first_full, metric)
     if sentence := calibration_sentence(leaders):
         lines.append(sentence)
-    size = model_size.section(rows, cells, metric, out)
+    size = model_size.section(rows, cells, metric, out, rows_test)
     lines += size.sentences
     audit = label_audit.section(splits.train, cells, out)
     lines += audit.sentences
@@ -147,16 +155,16 @@ def run_comparison(
     return summary
 
 
-def _paired_test(rows: list[dict], first_full: dict, metric: str, test: Callable) -> dict | None:
-    """`test(predicted_a, predicted_b)` (`statistics.paired_test`; for multi-label, a paired bootstrap) between the
-    best fine-tuned and the best other method on the full training set."""
+def _paired_test(rows: list[dict], metric: str, test: Callable[[str, str], dict]) -> dict | None:
+    """`test(row_a, row_b)` (`statistics.paired_test`; for multi-label, a paired bootstrap) between the best
+    fine-tuned and the best other method on the full training set."""
     full = [r for r in contenders(rows) if r["size_per_class"] is None]
     ft = [r for r in full if r["family"] == FINE_TUNED]
     other = [r for r in full if r["family"] != FINE_TUNED]
     if not ft or not other:
         return None
     a, b = max(ft, key=lambda r: r[metric])["method"], max(other, key=lambda r: r[metric])["method"]
-    return {"first": a, "second": b} | test(first_full[a]["predicted"], first_full[b]["predicted"])
+    return {"first": a, "second": b} | test(a, b)
 
 
 def _leaders_recall(rows: list[dict], first_full: dict, metric: str, train_labels) -> tuple[list[str], list[list[str]]]:

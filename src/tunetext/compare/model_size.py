@@ -9,21 +9,26 @@ from __future__ import annotations
 
 from math import prod
 from pathlib import Path
+from typing import Callable
 
 from tunetext.compare import plots
 from tunetext.compare.plan import Cell
 from tunetext.compare.report import Section
+from tunetext.compare.statistics import test_name
 from tunetext.compare.verdict import contenders
 
 WORTH_POINTS = 1.0
 """The larger encoder must lift the best score by at least this many points (and by more than the seed spread)."""
 
+PairedTest = Callable[[str, str], dict]
+"""The comparison's paired test of two rows (by name) on the test split: a dict with its `p_value`."""
 
-def section(rows: list[dict], cells: list[Cell], metric: str, out: Path) -> Section:
+
+def section(rows: list[dict], cells: list[Cell], metric: str, out: Path, paired: PairedTest | None = None) -> Section:
     points = size_rows(rows, {cell.label: (cell.method, cell.encoder) for cell in cells if cell.encoder})
     if not points:
         return Section([], [], [], {})
-    sentence = size_sentence(points, metric)
+    sentence = size_sentence(points, metric, paired)
     keys = ("base_method", "encoder", "parameters", metric, "train_seconds", "predict_texts_per_second", "size_mb")
     return Section([sentence] if sentence else [],
                    [("Model size (full training set)", size_table(points, metric))],
@@ -68,8 +73,11 @@ def size_table(points: list[dict], metric: str) -> tuple[list[str], list[list[st
     return header, body
 
 
-def size_sentence(points: list[dict], metric: str) -> str | None:
-    """Whether the largest encoder is worth its cost: its best contender against the smallest encoder's best."""
+def size_sentence(points: list[dict], metric: str, paired: PairedTest | None = None) -> str | None:
+    """Whether the largest encoder is worth its cost: its best contender against the smallest encoder's best.
+
+    Worth it takes a gain of `WORTH_POINTS` or more, beyond the seed spread, and (with `paired`, the comparison's
+    test of two rows on the test split) significant at 5%: one seed at full size has no spread to show."""
     by_encoder: dict[str, list[dict]] = {}
     for r in contenders(points):
         by_encoder.setdefault(r["encoder"], []).append(r)
@@ -80,16 +88,18 @@ def size_sentence(points: list[dict], metric: str) -> str | None:
     small, large = by_size[0], by_size[-1]
     gain = 100 * (large[metric] - small[metric])
     noise = 100 * max(small.get(f"{metric}_std", 0.0), large.get(f"{metric}_std", 0.0))
-    worth = gain >= WORTH_POINTS and gain > noise
+    test = paired(large["method"], small["method"]) if paired else None
+    worth = gain >= WORTH_POINTS and gain > noise and (test is None or test["p_value"] < 0.05)
+    evidence = f" ({test_name(test)} p = {test['p_value']:.3g} on the test split)" if test else ""
     cost = (f"{large['train_seconds'] / max(small['train_seconds'], 1e-9):.1f}x the training time and "
             f"{small['predict_texts_per_second'] / max(large['predict_texts_per_second'], 1e-9):.1f}x slower prediction")
     compared = (f"{large['encoder']} ({_millions(large['parameters'])} parameters) takes the best {metric} from "
                 f"{small[metric]:.3f} ({small['method']}) to {large[metric]:.3f} ({large['method']}), "
-                f"{gain:+.1f} points, for {cost}")
+                f"{gain:+.1f} points{evidence}, for {cost}")
     if worth:
         return f"**The larger encoder is worth its cost here**: {compared}."
-    return (f"**The larger encoder is not worth its cost here**: {compared}; a gain under {WORTH_POINTS:g} point "
-            f"(or within the seed spread) does not pay for that. Keep {small['encoder']}.")
+    return (f"**The larger encoder is not worth its cost here**: {compared}; a gain under {WORTH_POINTS:g} point, "
+            f"within the seed spread or not significant at 5% does not pay for that. Keep {small['encoder']}.")
 
 
 def _millions(count: int | None) -> str:

@@ -89,6 +89,11 @@ def paired_bootstrap(score: Callable[[np.ndarray, np.ndarray], np.ndarray], a: n
             "p_value": bootstrap_p_value(difference, observed), "resamples": resamples}
 
 
+def test_name(paired: dict) -> str:
+    """McNemar, or the test the paired result names (a paired bootstrap of macro-F1 or of a multi-label metric)."""
+    return paired.get("test", "McNemar")
+
+
 def separates(paired: dict | None) -> bool:
     """Whether a paired result's 95% interval of the difference excludes zero: the test split told the two apart."""
     if paired is None or "difference_95" not in paired:
