@@ -161,13 +161,19 @@ def model_size(points: list[dict], metric: str, path: Path) -> Path:
         mine = [r for r in points if r["base_method"] == method and r["parameters"]]
         ax.plot([r["parameters"] for r in mine], [r[metric] for r in mine], marker="o", label=method)
         for r in mine:
-            ax.annotate(f"{r['encoder']}, {r['train_seconds']:.0f} s", (r["parameters"], r[metric]), fontsize=7,
+            ax.annotate(f"{r['train_seconds']:.0f} s", (r["parameters"], r[metric]), fontsize=7,
                         xytext=(4, 4), textcoords="offset points")
-    return _log_x_figure(fig, ax, "encoder parameters", metric, f"{metric} against encoder size (full training set)", path)
+    encoders = {r["parameters"]: f"{r['encoder']}\n{r['parameters'] / 1e6:.1f}M" for r in points if r["parameters"]}
+    return _log_x_figure(fig, ax, "encoder parameters", metric,
+                         f"{metric} against encoder size (full training set; points: training time)", path, encoders)
 
 
-def _log_x_figure(fig, ax, xlabel: str, metric: str, title: str, path: Path) -> Path:
+def _log_x_figure(fig, ax, xlabel: str, metric: str, title: str, path: Path, ticks: dict | None = None) -> Path:
+    """Log x axis; `ticks`: {x: label} to name the only x values there are (e.g. the encoders)."""
     ax.set_xscale("log")
+    if ticks:
+        ax.set_xticks(list(ticks), list(ticks.values()))
+        ax.minorticks_off()
     ax.set_xlabel(f"{xlabel} (log scale)")
     ax.set_ylabel(metric)
     ax.set_title(title)
