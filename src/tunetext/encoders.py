@@ -336,7 +336,7 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> Iterator[n
     """Index batches of texts that pad to the same width (longest first), at most `batch_size` each.
 
     Splitting where the padded width changes, rather than every `batch_size` texts, stops a batch's few long
-    texts from padding its many short ones: on trec6 and rt-snippets that padding was 10-16% of the work.
+    texts from padding its many short ones: on trec6 and rt-snippets that padding was 9-16% of the work.
     """
     order = np.argsort(-np.asarray(lengths), kind="stable")
     widths = np.array([padded_width(int(lengths[i])) for i in order])

@@ -14,7 +14,7 @@ from typing import Callable
 from tunetext.compare import plots
 from tunetext.compare.plan import Cell
 from tunetext.compare.report import Section
-from tunetext.compare.statistics import test_name
+from tunetext.compare.statistics import paired_test_name
 from tunetext.compare.verdict import contenders
 
 WORTH_POINTS = 1.0
@@ -90,7 +90,7 @@ def size_sentence(points: list[dict], metric: str, paired: PairedTest | None = N
     noise = 100 * max(small.get(f"{metric}_std", 0.0), large.get(f"{metric}_std", 0.0))
     test = paired(large["method"], small["method"]) if paired else None
     worth = gain >= WORTH_POINTS and gain > noise and (test is None or test["p_value"] < 0.05)
-    evidence = f" ({test_name(test)} p = {test['p_value']:.3g} on the test split)" if test else ""
+    evidence = f" ({paired_test_name(test)} p = {test['p_value']:.3g} on the test split)" if test else ""
     cost = (f"{large['train_seconds'] / max(small['train_seconds'], 1e-9):.1f}x the training time and "
             f"{small['predict_texts_per_second'] / max(large['predict_texts_per_second'], 1e-9):.1f}x slower prediction")
     compared = (f"{large['encoder']} ({_millions(large['parameters'])} parameters) takes the best {metric} from "

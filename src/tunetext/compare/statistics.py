@@ -89,7 +89,7 @@ def paired_bootstrap(score: Callable[[np.ndarray, np.ndarray], np.ndarray], a: n
             "p_value": bootstrap_p_value(difference, observed), "resamples": resamples}
 
 
-def test_name(paired: dict) -> str:
+def paired_test_name(paired: dict) -> str:
     """McNemar, or the test the paired result names (a paired bootstrap of macro-F1 or of a multi-label metric)."""
     return paired.get("test", "McNemar")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tunetext.compare.statistics import separates, test_name
+from tunetext.compare.statistics import paired_test_name, separates
 
 FINE_TUNED = "fine-tuned"
 
@@ -76,7 +76,7 @@ def verdict(rows: list[dict], metric: str, dataset: str, n_classes: int, paired:
         if paired:
             p = paired["p_value"]
             split = f"test split of {paired['n_test']:,} texts, " if "n_test" in paired else ""
-            significance = f" ({split}{test_name(paired)} p = {p:.3g}: {'a real difference' if p < 0.05 else 'not significant at 5%'})"
+            significance = f" ({split}{paired_test_name(paired)} p = {p:.3g}: {'a real difference' if p < 0.05 else 'not significant at 5%'})"
         direction = {1: "beats", 0: "is level with", -1: "trails"}[_direction(gap)]
         by = "" if _direction(gap) == 0 else f" by {abs(gap):.1f} points"
         lines.append(
@@ -148,7 +148,7 @@ def _evidence(ft: dict, other: dict, metric: str, paired: dict | None, cv: dict 
     freedom) than a held-out split that already decided, and should not overrule it in the same direction.
     """
     test_split = {"gap": _points(ft[metric], other[metric]), "p_value": None if paired is None else paired["p_value"],
-                  "test": None if paired is None else test_name(paired), "source": "the test split"}
+                  "test": None if paired is None else paired_test_name(paired), "source": "the test split"}
     if not cv or {cv["first"], cv["second"]} != {ft["method"], other["method"]}:
         return test_split
     sign = 1 if cv["first"] == ft["method"] else -1
@@ -253,5 +253,3 @@ def calibration_sentence(leaders: list[dict]) -> str | None:
     return (f"Calibration: {best['method']}'s probabilities are the most honest of the leaders (expected calibration "
             f"error {best['ece']:.3f}, against {worst['ece']:.3f} for {worst['method']}): prefer it where decisions "
             "use probability thresholds (see the reliability diagram).")
-
-
