@@ -12,6 +12,7 @@ from tunetext.cli import app as cli
 from tunetext.cli import deploy  # noqa: F401  (registers serve and export)
 from tunetext.errors import ConfigError
 from tunetext.export import MissingExtraError, OnnxClassifier, export_onnx, has_export
+from tunetext.export.onnx import _session as onnx_session
 from tunetext.methods import Method, make_method
 from tunetext.prediction import load_predictor, predict_file
 
@@ -56,8 +57,26 @@ def test_int8_quantises_all_but_the_first_layers(tiny_bert_path, tmp_path, monke
     weights = {w.name for w in graph.initializer}
     float_layers = {n.name.split("/")[4] for n in graph.node if n.op_type == "MatMul" and n.input[1] in weights}
     assert any(n.op_type == "MatMulInteger" for n in graph.node) and float_layers == {"layer.0"}
-    assert json.loads((tmp_path / "m" / "onnx" / "export.json").read_text())["files"]["model.int8.onnx"]["fp32"] == \
-        "the first 1 encoder layers"
+    assert json.loads((tmp_path / "m" / "onnx" / "export.json").read_text())["files"]["model.int8.onnx"]["rule"] == \
+        exporter.INT8_RULES[0][0]
+
+
+def test_blockwise_int8_quantises_every_weight_matmul(tiny_dir, tmp_path):
+    import onnx
+
+    from tunetext.export.onnx import _blockwise_int8
+
+    _blockwise_int8(tiny_dir / "onnx" / "model.onnx", tmp_path / "block.onnx")
+    graph = onnx.load(str(tmp_path / "block.onnx")).graph
+    weights = {w.name for w in graph.initializer}
+    blocks = [n for n in graph.node if n.op_type == "MatMulNBits"]
+    assert blocks and not [n for n in graph.node if n.op_type == "MatMul" and n.input[1] in weights]
+    assert {a.name: a.i for a in blocks[0].attribute if a.name in ("bits", "accuracy_level")} == {"bits": 8, "accuracy_level": 4}
+    texts = varied_texts(20, seed=5)
+    fp32 = OnnxClassifier.load(tiny_dir, file="model.onnx")
+    reference = fp32.predict_proba(texts)
+    fp32.session_ = onnx_session(tmp_path / "block.onnx")
+    assert np.abs(fp32.predict_proba(texts) - reference).max() < 0.05
 
 
 def test_int8_falls_back_to_a_careful_rule_and_then_to_fp32_when_labels_disagree(tiny_bert_path, tmp_path, monkeypatch):
@@ -69,7 +88,7 @@ def test_int8_falls_back_to_a_careful_rule_and_then_to_fp32_when_labels_disagree
     monkeypatch.setattr(exporter, "MIN_INT8_AGREEMENT", 1.01)  # no rule can reach it
     meta = export_onnx(tmp_path / "m", quantize="int8")
     int8 = meta["files"]["model.int8.onnx"]
-    assert int8["fp32"] == "every MatMul fed by a LayerNorm" and int8["parity"]["texts"] == 16
+    assert int8["rule"] == "block-wise" and int8["parity"]["texts"] == 16
     assert meta["model"] == "model.onnx"  # the default stays fp32
     assert OnnxClassifier.load(tmp_path / "m").predict_proba(texts).shape == (16, 2)
 
