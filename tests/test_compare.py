@@ -208,3 +208,19 @@ def test_full_size_cells_of_a_capped_family_train_on_a_stratified_sample_and_the
     assert set(capped.labels) == set(splits.train.labels)  # stratified: every class kept
     assert "capped to a stratified sample: traditional methods on 100 texts" in (tmp_path / "report.md").read_text()
     assert plan.cap_rows(splits.train, "traditional", seed=0).texts == capped.texts  # seeded
+
+
+def test_every_cell_scores_the_same_stratified_sample_of_a_large_test_split_and_the_report_says_so(
+        splits, tmp_path, monkeypatch):
+    from tunetext.compare import plan
+
+    monkeypatch.setitem(plan.EVALUATION_ROWS, "test", 60)
+    budget = Budget(sizes=(4, None), seeds_subsampled=1, seeds_full=1)
+    results = run_comparison(splits, out=tmp_path, methods=["tfidf-svm", "tfidf-nb"], budget=budget)
+    cells = [json.loads(path.read_text()) for path in (tmp_path / "cells").glob("*.json")]
+    assert len(splits.test) > 60 and results["n_test"] == 60 and len(cells) == 4
+    assert {len(c["predicted"]) for c in cells} == {60}  # every cell: the same texts, so the paired tests stay paired
+    sample = plan.cap_evaluation(splits).test
+    assert set(sample.labels) == set(splits.test.labels) and set(sample.texts) <= set(splits.test.texts)
+    assert f"Every cell scored on a stratified sample: 60 of its {len(splits.test):,} test texts." in \
+        (tmp_path / "report.md").read_text()

@@ -12,7 +12,7 @@ from tunetext.compare import label_audit, label_sets, model_size, plots
 from tunetext.compare.crossval import (CrossValidation, cross_validate, estimated_seconds, labeled_pool,
                                       needs_cross_validation, parse_cv, within_auto_budget)
 from tunetext.compare.forecast import forecast_all, forecast_sentences
-from tunetext.compare.plan import BUDGETS, Budget, Cell, caps_sentence, plan_cells
+from tunetext.compare.plan import BUDGETS, Budget, Cell, cap_evaluation, caps_sentence, plan_cells
 from tunetext.compare.report import curve_table, cv_table, forecast_table, summary_table, write_report
 from tunetext.compare.lengths import length_table
 from tunetext.compare.runner import claim_report_dir, run_cells
@@ -53,7 +53,8 @@ def run_comparison(
         if budget not in BUDGETS:
             raise ConfigError(f"budget={budget!r}; use one of {', '.join(BUDGETS)}.")
         budget = BUDGETS[budget]
-    splits = data if isinstance(data, DatasetSplits) else load_splits(data, **load_options)
+    given = data if isinstance(data, DatasetSplits) else load_splits(data, **load_options)
+    splits = cap_evaluation(given)
     if cv_mode == "always" and splits.train.is_multilabel:
         raise ConfigError(f"cv={cv!r}: cross-validating the leaders works on single-label data only so far; pass "
                           "cv='auto' or 'off' for multi-label data (its verdict rests on a paired bootstrap of the test split).")
@@ -141,7 +142,7 @@ def run_comparison(
              f"{len(classes)} classes. Training sizes per class: "
              f"{', '.join('all' if s is None else str(s) for s in budget.sizes)}; "
              f"{budget.seeds_subsampled} seeds on subsamples, {budget.seeds_full} on the full set. "
-             f"Costs measured on this machine.{caps_sentence(len(splits.train))} {metric_reason}")
+             f"Costs measured on this machine.{caps_sentence(given)} {metric_reason}")
     write_report(out, title=f"tunetext compare — {splits.name}", setup=setup, verdict=lines,
                  tables=[("Full training set", summary_table(rows, intervals, metric)),
                          (f"Learning curves ({metric}, mean ± std over seeds)", curve_table(rows, metric)),
