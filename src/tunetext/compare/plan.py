@@ -66,7 +66,7 @@ frozen one encodes ~100-500 texts/s, so 400k rows would take hours; the TF-IDF b
 EVALUATION_ROWS = {"validation": 5_000, "test": 20_000}
 """At most this many validation and test texts in a comparison (a stratified, seeded sample of each; every catalog
 dataset is smaller). Every cell predicts the test split, and a fine-tuned one the validation split at each
-evaluation, so on a large file scoring would cost more than the capped training: 50,000 test texts take ~3 min a
+evaluation, so on a large file scoring would cost more than the capped training: 50,000 test texts would take ~3 min a
 cell on 2 cores. 20,000 still measure accuracy to within ±0.7 points (95%), and every cell scores the same texts,
 so the paired tests stay paired."""
 
