@@ -38,10 +38,21 @@ def tiny_dir(tmp_path_factory, tiny_bert_path):
 
 def test_export_writes_files_and_parity_metadata(tiny_dir):
     meta = pd.read_json(tiny_dir / "onnx" / "export.json", typ="series")
-    assert has_export(tiny_dir) and meta["model"] == "model.int8.onnx" and meta["classes"] == ["neg", "pos"]
+    assert has_export(tiny_dir) and meta["classes"] == ["neg", "pos"]
     fp32, int8 = meta["files"]["model.onnx"]["parity"], meta["files"]["model.int8.onnx"]["parity"]
     assert fp32["max_abs_diff"] < 1e-4 and fp32["label_agreement"] == 1.0 and fp32["texts"] == 16
-    assert int8["max_abs_diff"] < 0.05
+    assert int8["max_abs_diff"] < 0.05 and int8["texts_per_s"] > 0 and fp32["texts_per_s"] > 0
+    faster = int8["texts_per_s"] > fp32["texts_per_s"]
+    assert meta["model"] == ("model.int8.onnx" if int8["label_agreement"] >= 0.99 and faster else "model.onnx")
+
+
+def test_int8_is_the_default_only_when_its_labels_agree_and_it_is_faster():
+    from tunetext.export.onnx import _serves_better
+
+    fp32 = {"label_agreement": 1.0, "texts_per_s": 40.0}
+    assert _serves_better({"label_agreement": 0.995, "texts_per_s": 50.0}, fp32)
+    assert not _serves_better({"label_agreement": 1.0, "texts_per_s": 26.6}, fp32)  # block-wise on an AVX2 CPU
+    assert not _serves_better({"label_agreement": 0.98, "texts_per_s": 80.0}, fp32)
 
 
 def test_int8_quantises_all_but_the_first_layers(tiny_bert_path, tmp_path, monkeypatch):

@@ -96,12 +96,13 @@ def export(
     with console.status("Exporting to ONNX and checking parity…"):
         meta = api.export(model_dir, quantize=quantize, data=data, text_column=text_column, sample_size=sample_size)
     table = Table(title=f"Parity with PyTorch fp32 on {next(iter(meta['files'].values()))['parity']['texts']} texts")
-    for column in ("file", "precision", "MB", "max |Δ probability|", "label agreement"):
+    for column in ("file", "precision", "MB", "max |Δ probability|", "label agreement", "texts/s"):
         table.add_column(column, justify="left" if column == "file" else "right")
     for name, info in meta["files"].items():
         parity = info["parity"]
         size = (model_dir / EXPORT_DIR / name).stat().st_size / 1e6
-        table.add_row(name, info["precision"], f"{size:.1f}", f"{parity['max_abs_diff']:.2e}", f"{parity['label_agreement']:.2%}")
+        table.add_row(name, info["precision"], f"{size:.1f}", f"{parity['max_abs_diff']:.2e}", f"{parity['label_agreement']:.2%}",
+                      f"{parity['texts_per_s']:.0f}")
     console.print(table)
     console.print(f"Export written to [bold]{model_dir / EXPORT_DIR}[/]; `tunetext serve` and `tunetext predict` "
                   f"now use {meta['model']} (--backend torch for the original).", highlight=False)
