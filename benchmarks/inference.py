@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_output import emit
 
 ARMS = ("pipeline", "torch", "onnx-fp32", "onnx-int8")
 FROZEN = ("probe", "finetext-frozen", "zeroshot")
@@ -289,10 +290,7 @@ def main() -> None:
         print(report_frozen(results), file=sys.stderr)
     else:
         report(results)
-    output = json.dumps({"results": results, "cpu_threads": len(os.sched_getaffinity(0))}, indent=2)
-    print(output)
-    if args.out:
-        Path(args.out).write_text(output + "\n")
+    emit({"results": results}, args.out)
 
 
 if __name__ == "__main__":

@@ -11,14 +11,13 @@ is with the fp32 file's labels, which equal PyTorch's in fp32. JSON on stdout (a
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from bench_output import emit
 
 
 def run_model(dataset: str, model_dir: Path, repeats: int, workdir: Path) -> dict:
@@ -95,10 +94,7 @@ def main() -> None:
             folder.mkdir()
             results.append(run_model(dataset, Path(model_dir), args.repeats, folder))
     print(table(results), file=sys.stderr)
-    output = json.dumps({"results": results, "cpu_threads": len(os.sched_getaffinity(0))}, indent=2)
-    print(output)
-    if args.out:
-        Path(args.out).write_text(output + "\n")
+    emit({"results": results}, args.out)
 
 
 if __name__ == "__main__":
