@@ -71,17 +71,21 @@ def test_svm_on_many_rows_calibrates_on_the_validation_split_with_one_fit(real_s
     assert np.mean(model.predict(test) == truth) >= np.mean(cross_validated.predict(test) == truth) - 0.02
 
 
-def test_repeated_rows_fit_once_weighted_by_their_count_give_the_same_svm(real_slice):
+@pytest.mark.parametrize("model", ["svm", "logreg"])
+def test_repeated_rows_fit_once_weighted_by_their_count_give_the_same_model(real_slice, model):
     from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
     from sklearn.svm import LinearSVC
 
-    from tunetext.methods.tfidf import _distinct_rows
+    from tunetext.methods.tfidf import _distinct_rows, _fit_distinct
 
+    make = {"svm": lambda: LinearSVC(), "logreg": lambda: LogisticRegression(C=30, solver="newton-cg", tol=1e-8)}[model]
     train = real_slice("rt-snippets", "train", 300)
-    texts, labels = train.texts * 3, np.array(train.labels * 3)
+    # Unevenly repeated (the first 40 texts 5 times, the rest twice), so distinct and all-row class counts differ.
+    texts, labels = train.texts[:40] * 3 + train.texts * 2, np.array(train.labels[:40] * 3 + train.labels * 2)
     features = TfidfVectorizer().fit_transform(texts)
     rows, weights = _distinct_rows(features, list(labels))
     assert len(rows) == len(set(zip(train.texts, train.labels))) and weights.sum() == len(texts)
-    repeated = LinearSVC().fit(features, labels).decision_function(features)
-    weighted = LinearSVC().fit(features[rows], labels[rows], sample_weight=weights).decision_function(features)
-    np.testing.assert_allclose(weighted, repeated, atol=1e-3)
+    every_row = make().set_params(class_weight="balanced").fit(features, labels)
+    distinct = _fit_distinct(make(), features, labels, "balanced")
+    np.testing.assert_allclose(distinct.decision_function(features), every_row.decision_function(features), atol=1e-3)
