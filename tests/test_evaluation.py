@@ -29,3 +29,18 @@ def test_multiclass_has_macro_and_weighted_but_no_binary():
     assert "f1" not in result and result["f1_macro"] == pytest.approx((2 / 3 + 1 + 2 / 3) / 3)
     assert result["recall_weighted"] == pytest.approx(0.75)
     assert "confident_errors" not in result
+
+
+def test_prediction_speed_is_timed_on_a_sample_while_every_test_text_is_scored(real_slice, monkeypatch):
+    from tunetext.evaluation import experiment
+    from tunetext.methods import make_method
+
+    monkeypatch.setattr(experiment, "SPEED_TEXTS", 40)
+    method = make_method("tfidf-nb")
+    predicted_batches = []
+    predict_proba = method.predict_proba
+    monkeypatch.setattr(method, "predict_proba", lambda texts: predicted_batches.append(len(texts)) or predict_proba(texts))
+    test = real_slice("trec6", "test", 150)
+    result, proba = experiment.fit_and_evaluate(method, real_slice("trec6", "train", 300), test)
+    assert predicted_batches == [150, 40]  # scored whole, then timed on the first 40 without the cache
+    assert result["n"] == 150 and proba.shape == (150, len(method.classes_)) and result["predict_texts_per_second"] > 0
