@@ -224,3 +224,18 @@ def test_every_cell_scores_the_same_stratified_sample_of_a_large_test_split_and_
     assert set(sample.labels) == set(splits.test.labels) and set(sample.texts) <= set(splits.test.texts)
     assert f"Every cell scored on a stratified sample: 60 of its {len(splits.test):,} test texts." in \
         (tmp_path / "report.md").read_text()
+
+
+def test_learning_curve_cells_score_a_nested_smaller_sample_and_the_report_says_so(splits, tmp_path, monkeypatch):
+    from tunetext.compare import plan
+
+    monkeypatch.setitem(plan.EVALUATION_ROWS, "test", 60)
+    monkeypatch.setattr(plan, "CURVE_TEST_ROWS", 30)
+    budget = Budget(sizes=(4, None), seeds_subsampled=1, seeds_full=1)
+    run_comparison(splits, out=tmp_path, methods=["tfidf-nb"], budget=budget)
+    cells = {c["size_per_class"]: c for c in (json.loads(p.read_text()) for p in (tmp_path / "cells").glob("*.json"))}
+    assert len(cells[4]["predicted"]) == 30 and len(cells[None]["predicted"]) == 60
+    full_sample = plan.cap_evaluation(splits)
+    curve_sample = plan.curve_splits(full_sample).test
+    assert set(curve_sample.texts) < set(full_sample.test.texts) and set(curve_sample.labels) == set(splits.test.labels)
+    assert "Learning-curve cells scored on 30 of those 60 test texts." in (tmp_path / "report.md").read_text()

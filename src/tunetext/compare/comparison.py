@@ -12,7 +12,7 @@ from tunetext.compare import label_audit, label_sets, model_size, plots
 from tunetext.compare.crossval import (CrossValidation, cross_validate, estimated_seconds, labeled_pool,
                                       needs_cross_validation, parse_cv, within_auto_budget)
 from tunetext.compare.forecast import forecast_all, forecast_sentences
-from tunetext.compare.plan import BUDGETS, Budget, Cell, cap_evaluation, caps_sentence, plan_cells
+from tunetext.compare.plan import BUDGETS, Budget, Cell, cap_evaluation, caps_sentence, curve_splits, plan_cells
 from tunetext.compare.report import curve_table, cv_table, forecast_table, summary_table, write_report
 from tunetext.compare.lengths import length_table
 from tunetext.compare.runner import claim_report_dir, run_cells
@@ -61,9 +61,11 @@ def run_comparison(
     metric, metric_reason = choose_metric(splits.train.labels, metric)
     out = Path(out)
     fingerprint = splits.fingerprint()
-    cells = plan_cells(methods, budget, splits.train, params, data=fingerprint, encoders=encoders)
+    curve = curve_splits(splits)
+    cells = plan_cells(methods, budget, splits.train, params, data=fingerprint, curve_data=curve.fingerprint(),
+                       encoders=encoders)
     claim_report_dir(out, splits, fingerprint)
-    results = run_cells(cells, splits, out, on_start=on_cell)
+    results = run_cells(cells, splits, out, on_start=on_cell, curve=curve)
     rows = aggregate(results)
 
     classes = splits.classes

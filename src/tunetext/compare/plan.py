@@ -73,6 +73,13 @@ cell on 2 cores. 20,000 still measure accuracy to within ±0.7 points (95%), and
 so the paired tests stay paired."""
 
 
+CURVE_TEST_ROWS = 5_000
+"""Learning-curve cells (subsampled sizes) are scored on a stratified sample of at most this many of those test texts,
+nested in the full-size cells' sample. Only full-size cells feed the paired tests and intervals; a curve point is a
+mean over seeds, whose spread at 16-256 per class (1-3 points) exceeds the ±1.4 points (95%) of 5,000 texts. On a
+large file scoring is most of a fine-tuned curve cell's cost: 20,000 health tweets took ~4 min (~80 texts/s)."""
+
+
 def at_most(texts: LabeledTexts, cap: int | None, seed: int = 0) -> LabeledTexts:
     """`texts`, or a stratified, seeded sample of `cap` of them when there are more."""
     from tunetext.data.splits import stratified_holdout
@@ -91,6 +98,11 @@ def cap_evaluation(splits: DatasetSplits) -> DatasetSplits:
     return dataclasses.replace(splits, validation=validation, test=at_most(splits.test, EVALUATION_ROWS["test"]))
 
 
+def curve_splits(splits: DatasetSplits) -> DatasetSplits:
+    """What learning-curve cells score on: `splits` (after `cap_evaluation`) with the test split cut to CURVE_TEST_ROWS."""
+    return dataclasses.replace(splits, test=at_most(splits.test, CURVE_TEST_ROWS))
+
+
 def caps_sentence(splits: DatasetSplits) -> str:
     """What the report says about the caps, when the data (before `cap_evaluation`) is large enough for one to apply."""
     capped = [f"{family} methods on {cap:,}" for family, cap in FULL_SIZE_ROWS.items() if cap and len(splits.train) > cap]
@@ -98,7 +110,10 @@ def caps_sentence(splits: DatasetSplits) -> str:
     scored = [f"{EVALUATION_ROWS[name]:,} of its {len(split):,} {name} texts" for name, split in
               (("validation", splits.validation), ("test", splits.test))
               if split is not None and len(split) > EVALUATION_ROWS[name]]
-    return sentence + (f" Every cell scored on a stratified sample: {' and '.join(scored)}." if scored else "")
+    sentence += f" Every cell scored on a stratified sample: {' and '.join(scored)}." if scored else ""
+    tested = min(len(splits.test), EVALUATION_ROWS["test"])
+    return sentence + (f" Learning-curve cells scored on {CURVE_TEST_ROWS:,} of those {tested:,} test texts."
+                       if tested > CURVE_TEST_ROWS else "")
 
 
 @dataclass(frozen=True)
@@ -136,6 +151,7 @@ def plan_cells(
     params: dict[str, dict] | None = None,
     *,
     data: str,
+    curve_data: str | None = None,
     encoders: list[str] | None = None,
 ) -> list[Cell]:
     """Every cell to run on the data fingerprinted `data`, cheapest methods first so a user sees baselines within seconds.
@@ -143,7 +159,8 @@ def plan_cells(
     Sizes that would take the whole training split anyway collapse into 'all'; methods that don't learn
     from labels (zero-shot, an untrained head) run once, at full size. On few-label data (`FEW_LABELS`) the
     budget's `few_label_sizes` and the methods built for few labels join. With `encoders`, every method that
-    declares a `model` hyperparameter runs once per encoder (its cells named `method@encoder`).
+    declares a `model` hyperparameter runs once per encoder (its cells named `method@encoder`). Subsampled cells are
+    keyed to `curve_data` (the fingerprint of `curve_splits`, which they score on) when given.
     """
     counts = np.unique(class_keys(train), return_counts=True)[1]
     few_labels = counts.max() <= FEW_LABELS
@@ -175,7 +192,8 @@ def plan_cells(
         for encoder, size in itertools.product(runs_on, sizes if cls.learns_from_labels else [None]):
             seeds = budget.seeds_full if size is None else budget.seeds_subsampled
             method_params = params.get(name, {}) | ({"model": encoder} if encoder else {})
-            cells += [Cell(name, size, seed, data, method_params, encoder) for seed in range(seeds)]
+            scored_on = data if size is None else curve_data or data
+            cells += [Cell(name, size, seed, scored_on, method_params, encoder) for seed in range(seeds)]
     return cells
 
 

@@ -59,7 +59,7 @@ def _read_manifest(path: Path) -> dict:
 
 
 def run_cell(cell: Cell, splits: DatasetSplits) -> dict:
-    """Fit one method on one (subsampled) training set and evaluate it on the full test split.
+    """Fit one method on one (subsampled) training set and evaluate it on `splits.test`.
 
     Validation data goes in only at full size: a user with 16 labeled examples per class has no
     500-example validation set either, and early stopping on one would flatter the small-data cells.
@@ -92,10 +92,12 @@ def run_cells(
     out: Path,
     *,
     on_start: Callable[[Cell, bool, int], None] | None = None,
+    curve: DatasetSplits | None = None,
 ) -> list[dict]:
     """Run every cell not already finished in `out/cells/`; return all cell results in `cells` order.
 
-    `on_start(cell, already_done, total)` is called before each cell (for progress display).
+    `on_start(cell, already_done, total)` is called before each cell (for progress display). Subsampled cells
+    score on `curve` when given (`plan.curve_splits`), full-size ones on `splits`.
     """
     results = []
     for cell in cells:
@@ -107,7 +109,8 @@ def run_cells(
         if done:
             results.append(read_json(path))
             continue
-        result = run_cell(cell, splits) | {"size_per_class": cell.size, "seed": cell.seed, "key": key}
+        scored_on = splits if cell.size is None or curve is None else curve
+        result = run_cell(cell, scored_on) | {"size_per_class": cell.size, "seed": cell.seed, "key": key}
         write_json(path, result)
         results.append(result)
     return results
