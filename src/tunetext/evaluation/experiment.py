@@ -18,7 +18,7 @@ from tunetext.methods.base import Method
 SPEED_TEXTS = 2_000
 """The uncached pass that times prediction reads at most this many test texts (the first ones): 16 full batches of
 128, enough for a steady rate. On 20,000 health tweets a frozen-encoder or fine-tuned model's pass took ~4 min on 2
-cores (~85 texts/s) for a figure the first 2,000 give as well; smaller test splits are timed whole."""
+cores (~85 texts/s); smaller test splits are timed whole. (Not yet checked against a whole-split timing.)"""
 
 
 def fit_and_evaluate(
