@@ -44,3 +44,21 @@ def test_prediction_speed_is_timed_on_a_sample_while_every_test_text_is_scored(r
     result, proba = experiment.fit_and_evaluate(method, real_slice("trec6", "train", 300), test)
     assert predicted_batches == [150, 40]  # scored whole, then timed on the first 40 without the cache
     assert result["n"] == 150 and proba.shape == (150, len(method.classes_)) and result["predict_texts_per_second"] > 0
+
+
+def test_an_untimed_cell_records_no_speed_and_aggregates_keep_it_unmeasured(real_slice):
+    """A pass that may read cached features must not pass for a prediction speed (curve cells of frozen methods
+    read 6,000-144,000 texts/s from the cache on 500k health tweets, against ~170 uncached)."""
+    from tunetext.compare.statistics import aggregate
+    from tunetext.evaluation import experiment
+    from tunetext.methods import make_method
+
+    train, test = real_slice("trec6", "train", 300), real_slice("trec6", "test", 100)
+    untimed, _ = experiment.fit_and_evaluate(make_method("tfidf-nb"), train, test, time_prediction=False)
+    timed, _ = experiment.fit_and_evaluate(make_method("tfidf-nb"), train, test)
+    assert untimed["predict_texts_per_second"] is None and timed["predict_texts_per_second"] > 0
+    cells = [{**untimed, "family": "traditional", "size_per_class": 16, "seed": s} for s in (0, 1)]
+    cells.append({**timed, "family": "traditional", "size_per_class": None, "seed": 0})
+    rows = {r["size_per_class"]: r for r in aggregate(cells)}
+    assert rows[16]["predict_texts_per_second"] is None and rows[16]["accuracy"] == untimed["accuracy"]
+    assert rows[None]["predict_texts_per_second"] == timed["predict_texts_per_second"]

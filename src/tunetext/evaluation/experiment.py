@@ -37,7 +37,8 @@ def fit_and_evaluate(
     temporary directory) so its size on disk is measured too;
     a model that refers to an encoder folder instead of containing one is charged that folder's size.
     Prediction speed is measured with the feature cache bypassed (test texts may be cached from an
-    earlier run), on at most SPEED_TEXTS of them; `time_prediction=False` skips that second, uncached pass.
+    earlier run), on at most SPEED_TEXTS of them; `time_prediction=False` skips that second, uncached pass and
+    records no speed (None), since a pass that may have read cached features says nothing about serving.
     """
     from tunetext.data.loading import check_known_labels
     from tunetext.features import bypass_cache
@@ -45,13 +46,13 @@ def fit_and_evaluate(
     check_known_labels(test.labels, train.classes, test.source or "test data")
     with PeakMemory() as memory:
         method.fit(train.texts, train.labels, validation=validation)
-    timed = test.texts
-    with Stopwatch() as predicting:
-        proba = method.predict_proba(timed)
+    proba = method.predict_proba(test.texts)
+    texts_per_second = None
     if time_prediction:
         timed = test.texts[:SPEED_TEXTS]
         with bypass_cache(), Stopwatch() as predicting:
             method.predict_proba(timed)
+        texts_per_second = len(timed) / max(predicting.seconds, 1e-9)
     metrics = evaluate(test.labels, proba, method.classes_, texts=test.texts, predicted=method.decide(proba))
     if save_to is not None:
         size = _deployed_bytes(method, method.save(save_to, overwrite=overwrite))
@@ -63,7 +64,7 @@ def fit_and_evaluate(
         "params": method.get_params(deep=False),
         "n_train": len(train),
         "train_seconds": method.train_seconds_,  # the whole run's, when fit resumed an interrupted one
-        "predict_texts_per_second": len(timed) / max(predicting.seconds, 1e-9),
+        "predict_texts_per_second": texts_per_second,
         "peak_memory_mb": memory.peak_bytes / 2**20,
         "size_mb": size / 2**20,
     }
