@@ -144,3 +144,12 @@ def test_a_few_label_lead_within_the_seed_spread_is_called_level():
 
 def test_no_few_label_sentence_without_subsamples():
     assert "With few labels" not in text(0.60, 0.53, 0.001)
+
+
+def test_a_leader_trained_on_a_capped_sample_is_said_to_be():
+    """On 400,000 training texts the report said '200,000 training texts': the leader's capped sample, not the data."""
+    rows = [full_row("finetune", "fine-tuned", 0.56, 366.0), full_row("tfidf-svm", "traditional", 0.60, 1.0)]
+    assert "On reviews (979 training texts, 3 classes)" in "\n".join(verdict(rows, "f1_macro", "reviews", 3, n_train=979))
+    first = verdict(rows, "f1_macro", "reviews", 3, n_train=400_000)[0]
+    assert first == ("On reviews (400,000 training texts, 3 classes) the best method by f1_macro is **tfidf-svm**: "
+                     "f1_macro 0.600, trained on a stratified sample of 979.")

@@ -103,7 +103,7 @@ def run_comparison(
     learners = [r["method"] for r in contenders(rows) if r["size_per_class"] is not None]
     forecasts = forecast_all(results, metric, sorted(set(learners)))
 
-    lines = verdict(rows, metric, splits.name, len(classes), paired, cross_validated)
+    lines = verdict(rows, metric, splits.name, len(classes), paired, cross_validated, n_train=len(splits.train))
     if cv_skipped:
         lines.append(cv_skipped_sentence(cv_skipped))
     leaders = _leaders(rows, first_full, metric)

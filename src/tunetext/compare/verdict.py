@@ -56,18 +56,21 @@ def crossover(rows: list[dict], metric: str) -> tuple[object, bool]:
 
 
 def verdict(rows: list[dict], metric: str, dataset: str, n_classes: int, paired: dict | None = None,
-            cv: dict | None = None) -> list[str]:
+            cv: dict | None = None, n_train: int | None = None) -> list[str]:
     """Sentences for the top of the report; every number in them comes from `rows` (aggregated results), the
     test split's paired test (`paired`) and, when the leaders were cross-validated, `cv` (see `crossval`), on
-    which the recommendation then rests."""
+    which the recommendation then rests. `n_train`: the training split's size, which a capped full-size cell
+    (`plan.FULL_SIZE_ROWS`) trained on a sample of."""
     families = {r["family"] for r in rows}
     others = families - {FINE_TUNED}
     full = [r for r in rows if r["size_per_class"] is None]
     best = max(contenders(full), key=lambda r: r[metric])
     leader = "the most accurate method is" if metric == "accuracy" else f"the best method by {metric} is"
+    trained = int(best["n_train"])
+    sampled = f", trained on a stratified sample of {trained:,}" if n_train and trained < n_train else ""
     lines = [
-        f"On {dataset} ({int(best['n_train']):,} training texts, {n_classes} classes) {leader} "
-        f"**{best['method']}**: {metric} {best[metric]:.3f}."
+        f"On {dataset} ({n_train or trained:,} training texts, {n_classes} classes) {leader} "
+        f"**{best['method']}**: {metric} {best[metric]:.3f}{sampled}."
     ]
     ft, other = _best(rows, metric, {FINE_TUNED}, None), _best(rows, metric, others, None)
     if ft and other:
