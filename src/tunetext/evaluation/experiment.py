@@ -17,8 +17,10 @@ from tunetext.methods.base import Method
 
 SPEED_TEXTS = 2_000
 """The uncached pass that times prediction reads at most this many test texts (the first ones): 16 full batches of
-128, enough for a steady rate. On 20,000 health tweets a frozen-encoder or fine-tuned model's pass took ~4 min on 2
-cores (~85 texts/s); smaller test splits are timed whole. (Not yet checked against a whole-split timing.)"""
+128, enough for a steady rate. On 20,000 health tweets a frozen-encoder or fine-tuned model's pass took 2-4 min on 2
+cores; smaller test splits are timed whole. Checked against whole passes over those 20,000 (pretrained-head, probe):
+the 2,000 read 139-162 texts/s against 155-156, up to 11% low (a larger pass packs its width-grouped batches tighter),
+within the 14% that two 2,000-text passes of one model differed by (benchmarks/results/compare_health500k_session10.json)."""
 
 
 def fit_and_evaluate(
