@@ -60,5 +60,6 @@ def test_an_untimed_cell_records_no_speed_and_aggregates_keep_it_unmeasured(real
     cells = [{**untimed, "family": "traditional", "size_per_class": 16, "seed": s} for s in (0, 1)]
     cells.append({**timed, "family": "traditional", "size_per_class": None, "seed": 0})
     rows = {r["size_per_class"]: r for r in aggregate(cells)}
-    assert rows[16]["predict_texts_per_second"] is None and rows[16]["accuracy"] == untimed["accuracy"]
+    assert rows[16]["predict_texts_per_second"] is None and rows[16]["predict_texts_per_second_std"] is None
+    assert rows[16]["accuracy"] == untimed["accuracy"]
     assert rows[None]["predict_texts_per_second"] == timed["predict_texts_per_second"]

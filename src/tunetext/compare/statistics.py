@@ -29,7 +29,10 @@ def aggregate(results: list[dict]) -> list[dict]:
         multilabel = ("f1_micro",) if "f1_micro" in cells[0] else ()  # multi-label cells rank by it by default
         for key in METRICS + multilabel + ("train_seconds", "predict_texts_per_second", "peak_memory_mb", "size_mb"):
             values = np.array([c[key] for c in cells if c[key] is not None], dtype=float)
-            row[key] = float(values.mean()) if len(values) else None  # None: not measured (curve cells' speed)
+            if not len(values):  # not measured (curve cells' speed): no mean, no spread
+                row[key] = row[f"{key}_std"] = None
+                continue
+            row[key] = float(values.mean())
             row[f"{key}_std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
         rows.append(row)
     return sorted(rows, key=lambda r: (r["method"], r["n_train"]))
